@@ -1,0 +1,1 @@
+"""Phototag's desktop GUI (PySide6): a thin client of phototag.core.library.Library."""

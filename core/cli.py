@@ -1,0 +1,447 @@
+"""The `phototag` command: a thin layer over Library that keeps the command line contract
+(architecture.md): exit 0 on success, 1 for a user error, 2 for an environment error, one line
+on stderr for every expected failure, progress bars only on a terminal.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from pathlib import Path
+
+import click
+
+from phototag.core import export as exporting
+from phototag.core.errors import EnvironmentProblem, PhototagError, UserError
+from phototag.core.library import ExampleChange, Library, Status
+from phototag.core.models import DEFAULT_MODEL, get_spec, model_specs
+
+MEANINGLESS_NOTE = (
+    "note: model {name} is a random test model: its tags and scores are meaningless "
+    "(scan with a real model, e.g. 'phototag scan --model {default}')"
+)
+UNREADABLE_SHOWN = 10
+
+
+def _stderr_is_terminal() -> bool:
+    return sys.stderr.isatty()
+
+
+@contextmanager
+def progress_bar(description: str) -> Iterator[Callable[[int, int], None]]:
+    """A tqdm bar on a terminal; nothing at all when stderr is piped or redirected."""
+    if not _stderr_is_terminal():
+        yield lambda done, total: None
+        return
+    from tqdm import tqdm
+
+    bar = tqdm(desc=description, unit="photo", file=sys.stderr, dynamic_ncols=True)
+
+    def update(done: int, total: int) -> None:
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    try:
+        yield update
+    finally:
+        bar.close()
+
+
+class _Context:
+    """Opens the library only for commands that need one (`model list` does not)."""
+
+    def __init__(self, library_dir: str | None):
+        self.library_dir = library_dir
+        self._library: Library | None = None
+
+    @property
+    def library(self) -> Library:
+        if self._library is None:
+            self._library = Library.open(self.library_dir)
+        return self._library
+
+    def close(self) -> None:
+        if self._library is not None:
+            self._library.close()
+
+
+pass_context = click.make_pass_decorator(_Context)
+
+
+def _note_if_meaningless(library: Library) -> None:
+    info = library.model_info()
+    if info is not None and info.meaningless:
+        click.echo(MEANINGLESS_NOTE.format(name=info.name, default=DEFAULT_MODEL), err=True)
+
+
+def _print_json(value) -> None:
+    click.echo(json.dumps(value))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--library",
+    "library_dir",
+    envvar="PHOTOTAG_LIBRARY",
+    type=click.Path(file_okay=False),
+    help="Library folder (default: $PHOTOTAG_LIBRARY, else the per-user data folder).",
+)
+@click.version_option(package_name="phototag", prog_name="phototag")
+@click.pass_context
+def cli(ctx: click.Context, library_dir: str | None) -> None:
+    """Private, on-device photo tagging: mark a few examples of a label and it spreads over
+    the whole library. Nothing leaves this machine."""
+    ctx.obj = _Context(library_dir)
+    ctx.call_on_close(ctx.obj.close)
+
+
+# ----- folders -----------------------------------------------------------------------------
+
+
+@cli.group()
+def folders() -> None:
+    """Folders of photos the library scans."""
+
+
+@folders.command("add")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@pass_context
+def folders_add(ctx: _Context, paths: tuple[str, ...]) -> None:
+    """Add one or more folders (then run 'phototag scan')."""
+    for path in paths:
+        folder, added = ctx.library.add_folder(path)
+        click.echo(f"{'added' if added else 'already in the library'}: {folder.path}")
+
+
+@folders.command("remove")
+@click.argument("path", type=click.Path())
+@pass_context
+def folders_remove(ctx: _Context, path: str) -> None:
+    """Stop tracking a folder. Labels and examples of its photos are kept."""
+    ctx.library.remove_folder(path)
+    click.echo(f"removed: {path}")
+
+
+@folders.command("list")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@pass_context
+def folders_list(ctx: _Context, as_json: bool) -> None:
+    """List the library's folders with their photo counts."""
+    for folder in ctx.library.folders():
+        if as_json:
+            _print_json(asdict(folder))
+        else:
+            click.echo(f"{folder.path}\t{folder.files} photos")
+
+
+# ----- scanning ----------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--model", "model", help=f"Model to embed with (default: {DEFAULT_MODEL}).")
+@click.option(
+    "--weights",
+    type=click.Path(dir_okay=False),
+    help="Local weights file for the model instead of the Hugging Face cache.",
+)
+@pass_context
+def scan(ctx: _Context, model: str | None, weights: str | None) -> None:
+    """Find new and changed photos in the library's folders and embed them on this machine."""
+    library = ctx.library
+    with progress_bar("Scanning") as update:
+        report = library.scan(model=model, weights=weights, progress=update)
+    click.echo(
+        f"{report.files} files: {report.embedded} embedded, {report.linked} moved or copied, "
+        f"{report.unchanged} unchanged, {len(report.unreadable)} unreadable, "
+        f"{report.missing} newly missing"
+    )
+    for path, reason in report.unreadable[:UNREADABLE_SHOWN]:
+        click.echo(f"skipped {path}: {reason}", err=True)
+    if len(report.unreadable) > UNREADABLE_SHOWN:
+        more = len(report.unreadable) - UNREADABLE_SHOWN
+        click.echo(f"... and {more} more unreadable files ('phototag status' lists them)", err=True)
+    _note_if_meaningless(library)
+
+
+# ----- labels ------------------------------------------------------------------------------
+
+
+@cli.group()
+def labels() -> None:
+    """Create, rename, remove and list labels."""
+
+
+@labels.command("add")
+@click.argument("name")
+@click.option(
+    "--prompt",
+    help="Start from CLIP's text embedding of this prompt ('{}' stands for the name), "
+    "e.g. --prompt 'a photo of {}'; it fades as examples arrive.",
+)
+@pass_context
+def labels_add(ctx: _Context, name: str, prompt: str | None) -> None:
+    """Create a label."""
+    created, new = ctx.library.add_label(name, prompt=prompt)
+    click.echo(f"{'created' if new else 'already exists'}: {created}")
+
+
+@labels.command("remove")
+@click.argument("name")
+@pass_context
+def labels_remove(ctx: _Context, name: str) -> None:
+    """Delete a label and every example given for it."""
+    ctx.library.remove_label(name)
+    click.echo(f"removed: {name}")
+
+
+@labels.command("rename")
+@click.argument("old")
+@click.argument("new")
+@pass_context
+def labels_rename(ctx: _Context, old: str, new: str) -> None:
+    """Rename a label; its examples and classifier stay."""
+    click.echo(f"renamed: {old} -> {ctx.library.rename_label(old, new)}")
+
+
+@labels.command("threshold")
+@click.argument("name")
+@click.argument("value")
+@pass_context
+def labels_threshold(ctx: _Context, name: str, value: str) -> None:
+    """Set a label's threshold (a cosine score, see 'labels list') or 'auto'."""
+    if value == "auto":
+        threshold = None
+    else:
+        try:
+            threshold = float(value)
+        except ValueError:
+            raise UserError(f"threshold must be a number or 'auto', not {value!r}") from None
+    ctx.library.set_threshold(name, threshold)
+    click.echo(f"{name}: threshold {'automatic' if threshold is None else threshold}")
+
+
+@labels.command("list")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@pass_context
+def labels_list(ctx: _Context, as_json: bool) -> None:
+    """Labels with their confirmed, rejected and suggested photo counts."""
+    for info in ctx.library.labels():
+        if as_json:
+            _print_json(asdict(info))
+            continue
+        threshold = "-" if info.threshold is None else f"{info.threshold:.4f}"
+        mode = "auto" if info.threshold_is_automatic else "manual"
+        click.echo(
+            f"{info.name}\t{info.confirmed} confirmed, {info.rejected} rejected, "
+            f"{info.suggested} suggested\tthreshold {threshold} ({mode})"
+        )
+    _note_if_meaningless(ctx.library)
+
+
+# ----- examples ----------------------------------------------------------------------------
+
+
+def _report_examples(change: ExampleChange, verb: str) -> None:
+    click.echo(f"{change.label}: {change.changed} photos {verb}, {change.unchanged} already so")
+    for path in change.not_found:
+        click.echo(f"phototag: not a photo in the library: {path}", err=True)
+    if change.not_found:
+        raise click.exceptions.Exit(1)
+
+
+def _example_command(name: str, verb: str, method: str, doc: str) -> None:
+    @cli.command(name, help=doc)
+    @click.argument("label")
+    @click.argument("paths", nargs=-1, required=True, type=click.Path())
+    @pass_context
+    def command(ctx: _Context, label: str, paths: tuple[str, ...]) -> None:
+        change = getattr(ctx.library, method)(label, paths)
+        _note_if_meaningless(ctx.library)
+        _report_examples(change, verb)
+
+
+_example_command(
+    "tag",
+    "confirmed",
+    "tag",
+    "Confirm LABEL on photos (files, or folders for every photo below them). "
+    "Creates the label if it is new.",
+)
+_example_command(
+    "reject",
+    "rejected",
+    "reject",
+    "Mark photos as NOT carrying LABEL; similar photos lose the suggestion too.",
+)
+_example_command(
+    "untag", "returned to the model", "untag", "Withdraw a confirmation or rejection of LABEL."
+)
+
+
+# ----- results -----------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--label", help="Only photos carrying this label.")
+@click.option("--json", "as_json", is_flag=True, help="JSON lines: {path, labels}.")
+@pass_context
+def predict(ctx: _Context, label: str | None, as_json: bool) -> None:
+    """Every photo with the labels it carries (confirmed by you, or suggested by the model)."""
+    library = ctx.library
+    for prediction in library.predictions(label):
+        if as_json:
+            _print_json(exporting.prediction_record(prediction))
+        else:
+            shown = ", ".join(
+                f"{name} ({s.score:.2f}{', confirmed' if s.confirmed else ''})"
+                for name, s in prediction.labels.items()
+            )
+            click.echo(f"{prediction.path}\t{shown}")
+    _note_if_meaningless(library)
+
+
+def _status_record(status: Status) -> dict:
+    record = asdict(status)
+    record["unreadable"] = [{"path": p, "reason": r} for p, r in status.unreadable]
+    return record
+
+
+def _print_status(status: Status) -> None:
+    model = "none yet (run 'phototag scan')"
+    if status.model is not None:
+        model = status.model.name + (
+            " (random test model: tags are meaningless)" if status.model.meaningless else ""
+        )
+    click.echo(f"Library:  {status.library}")
+    click.echo(f"Model:    {model}")
+    click.echo(f"Folders:  {len(status.folders)}")
+    for folder in status.folders:
+        click.echo(f"  {folder.path}  ({folder.files} photos)")
+    click.echo(
+        f"Photos:   {status.photos} ({status.embedded} embedded), {status.missing} missing, "
+        f"{len(status.unreadable)} unreadable"
+    )
+    click.echo(f"Labels:   {len(status.labels)}")
+    for info in status.labels:
+        click.echo(
+            f"  {info.name}: {info.confirmed} confirmed, {info.rejected} rejected, "
+            f"{info.suggested} suggested"
+        )
+    if status.unreadable:
+        click.echo("Unreadable files:")
+        for path, reason in status.unreadable:
+            click.echo(f"  {path}: {reason}")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="One JSON object.")
+@pass_context
+def status(ctx: _Context, as_json: bool) -> None:
+    """The library at a glance: folders, photos, labels, unreadable files."""
+    current = ctx.library.status()
+    if as_json:
+        _print_json(_status_record(current))
+    else:
+        _print_status(current)
+
+
+@cli.command()
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "json", "xmp"]),
+    required=True,
+    help="csv: path,label,score,confirmed rows; json: a list of {path, labels}.",
+)
+@click.argument("out", required=False, type=click.Path(dir_okay=False, allow_dash=True))
+@pass_context
+def export(ctx: _Context, fmt: str, out: str | None) -> None:
+    """Write every photo's labels to OUT (default: standard output)."""
+    if fmt == "xmp":
+        raise UserError("XMP sidecar export is not available in this version; use csv or json")
+    library = ctx.library
+    predictions = library.predictions()
+    if out in (None, "-"):
+        exporting.write(fmt, predictions, sys.stdout)
+    else:
+        exporting.write_file(fmt, predictions, Path(out))
+        click.echo(f"wrote {out}", err=True)
+    _note_if_meaningless(library)
+
+
+# ----- models ------------------------------------------------------------------------------
+
+
+@cli.group()
+def model() -> None:
+    """The on-device CLIP models."""
+
+
+@model.command("list")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+def model_list(as_json: bool) -> None:
+    """Known models and whether their weights are on this machine."""
+    from phototag.core.encoder import weights_available
+
+    for spec in model_specs():
+        available = weights_available(spec.name)
+        if as_json:
+            default = spec.name == DEFAULT_MODEL
+            _print_json({**asdict(spec), "available": available, "default": default})
+            continue
+        state = "on this machine" if available else f"not downloaded (~{spec.download_mb} MB)"
+        default = " [default]" if spec.name == DEFAULT_MODEL else ""
+        click.echo(f"{spec.name}{default}\t{state}\t{spec.description}")
+
+
+@model.command("download")
+@click.argument("name", required=False, default=DEFAULT_MODEL)
+def model_download(name: str) -> None:
+    """Fetch a model's weights once; the only command that uses the network."""
+    from phototag.core.encoder import download_weights
+
+    spec = get_spec(name)
+    click.echo(f"downloading {spec.name} (~{spec.download_mb} MB)...", err=True)
+    path = download_weights(spec.name)
+    click.echo(f"{spec.name}: weights at {path}")
+
+
+# ----- entry point -------------------------------------------------------------------------
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo(f"phototag: {message}", err=True)
+    sys.exit(code)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the command line; expected failures end in one line and the contract's exit code."""
+    try:
+        code = cli.main(args=argv, prog_name="phototag", standalone_mode=False)
+    except PhototagError as exc:
+        _fail(str(exc), exc.exit_code)
+    except click.exceptions.NoArgsIsHelpError as exc:
+        click.echo(exc.ctx.get_help())
+        sys.exit(0)
+    except click.UsageError as exc:
+        hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
+        _fail(f"{exc.format_message()}{hint}", 1)
+    except click.ClickException as exc:
+        _fail(exc.format_message(), 1)
+    except (click.Abort, KeyboardInterrupt):
+        _fail("interrupted; finished work is saved and the next scan resumes", 130)
+    except BrokenPipeError:
+        sys.stderr.close()
+        sys.exit(0)
+    except sqlite3.OperationalError as exc:
+        _fail(f"the library database is unavailable: {exc}", EnvironmentProblem.exit_code)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,657 @@
+"""The one public entry point to Phototag's engine: the command line and the GUI both drive a
+Library, so every rule about photos, labels and user decisions lives here once.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from phototag.core import ingest
+from phototag.core.errors import UserError
+from phototag.core.imprint import Prototype
+from phototag.core.models import DEFAULT_MODEL, get_spec
+from phototag.core.paths import default_library_dir
+from phototag.core.scoring import EmbeddingMatrix
+from phototag.core.store import Store, now
+from phototag.core.thresholds import Calibration, calibrate, probability
+
+LABEL_NAME_MAX = 200
+# lr:hierarchicalSubject and digiKam:TagsList use these as hierarchy separators, so a label
+# containing one could not be written to XMP unambiguously.
+LABEL_FORBIDDEN = "|/"
+NO_DECISION = Calibration(threshold=math.inf, slope=1.0)
+
+
+@dataclass(frozen=True)
+class Folder:
+    path: str
+    files: int
+    watching: bool
+
+
+@dataclass(frozen=True)
+class LabelInfo:
+    name: str
+    confirmed: int
+    rejected: int
+    suggested: int
+    threshold: float | None
+    threshold_is_automatic: bool
+    prompt: str | None
+
+
+@dataclass(frozen=True)
+class LabelScore:
+    score: float
+    confirmed: bool
+
+
+@dataclass(frozen=True)
+class Prediction:
+    path: str
+    labels: dict[str, LabelScore]
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    name: str
+    key: str
+    meaningless: bool
+    embed_dim: int
+
+
+@dataclass(frozen=True)
+class ExampleChange:
+    label: str
+    changed: int
+    unchanged: int
+    not_found: list[str]
+
+
+@dataclass(frozen=True)
+class Status:
+    library: str
+    model: ModelInfo | None
+    folders: list[Folder]
+    photos: int
+    images: int
+    embedded: int
+    missing: int
+    unreadable: list[tuple[str, str]]
+    labels: list[LabelInfo]
+
+
+def clean_label_name(name: str) -> str:
+    """Labels become XMP keywords and file-system-safe names elsewhere, so some are refused."""
+    cleaned = unicodedata.normalize("NFC", name).strip()
+    if not cleaned:
+        raise UserError("a label needs a name")
+    if len(cleaned) > LABEL_NAME_MAX:
+        raise UserError(f"label names are at most {LABEL_NAME_MAX} characters")
+    if any(ch in cleaned for ch in LABEL_FORBIDDEN):
+        raise UserError(f"label {cleaned!r}: '|' and '/' are reserved for label hierarchies")
+    if any(unicodedata.category(ch) == "Cc" for ch in cleaned):
+        raise UserError(f"label {cleaned!r} contains control characters")
+    return cleaned
+
+
+def _canonical(path: str | Path) -> str:
+    return os.path.realpath(os.path.expanduser(str(path)))
+
+
+@dataclass
+class _Head:
+    """One label's classifier for the active model, with the user's examples it came from."""
+
+    label_id: int
+    name: str
+    prompt: str | None
+    user_threshold: float | None
+    examples: dict[int, int]
+    prototype: Prototype
+    calibration: Calibration = NO_DECISION
+
+    @property
+    def threshold(self) -> float:
+        return self.calibration.threshold if self.user_threshold is None else self.user_threshold
+
+    def ids(self, polarity: int) -> list[int]:
+        return [image for image, sign in self.examples.items() if sign == polarity]
+
+
+class _ModelState:
+    """The active model's in-memory view: embedding matrix, label heads and their scores."""
+
+    def __init__(self, model: dict, matrix: EmbeddingMatrix, heads: list[_Head]):
+        self.model = model
+        self.matrix = matrix
+        self.heads = heads
+        self.scores = np.empty((len(matrix), 0), dtype=np.float32)
+
+    def head(self, label_id: int) -> _Head | None:
+        return next((h for h in self.heads if h.label_id == label_id), None)
+
+    def weights(self) -> np.ndarray:
+        rows = [h.prototype.weight() for h in self.heads]
+        zero = np.zeros(self.matrix.dims, dtype=np.float32)
+        return np.stack([zero if w is None else w for w in rows] or [zero])[: len(rows)]
+
+    def rescore(self) -> None:
+        """One (blocked) matrix product over the whole library."""
+        self.scores = self.matrix.scores(self.weights())
+
+    def decisions(self) -> np.ndarray:
+        """Which photo carries which label: score over threshold, overridden by the user."""
+        thresholds = np.array([h.threshold for h in self.heads], dtype=np.float64)
+        decided = self.scores >= thresholds[None, :]
+        for column, head in enumerate(self.heads):
+            decided[self.matrix.rows(head.ids(-1)), column] = False
+            decided[self.matrix.rows(head.ids(1)), column] = True
+        return decided
+
+    def probabilities(self) -> np.ndarray:
+        thresholds = np.array([h.threshold for h in self.heads], dtype=np.float64)
+        slopes = np.array([h.calibration.slope for h in self.heads], dtype=np.float64)
+        return probability(self.scores, thresholds[None, :], slopes[None, :])
+
+    def calibrate(self, head: _Head) -> Calibration:
+        weight = head.prototype.weight()
+        if weight is None:
+            return NO_DECISION
+        scores = self.matrix.scores(weight[None, :])[:, 0]
+        positive_rows = self.matrix.rows(head.ids(1))
+        rejected_rows = self.matrix.rows(head.ids(-1))
+        unlabeled = np.ones(len(scores), dtype=bool)
+        unlabeled[positive_rows] = False
+        unlabeled[rejected_rows] = False
+        held_out = head.prototype.leave_one_out_scores(self.matrix.embeddings[positive_rows])
+        return calibrate(scores[unlabeled], held_out, scores[rejected_rows])
+
+
+class Library:
+    """A photo library on disk: its folders, photos, labels, examples and the model's view."""
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root).expanduser().absolute()
+        self.store = Store(self.root)
+        self._encoders: dict[tuple[str, str | None], object] = {}
+        self._loaded: _ModelState | None = None
+
+    @classmethod
+    def open(cls, root: str | Path | None = None) -> Library:
+        """The library at root, else $PHOTOTAG_LIBRARY, else the per-user default."""
+        chosen = root or os.environ.get("PHOTOTAG_LIBRARY") or default_library_dir()
+        return cls(chosen)
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> Library:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # ----- folders -------------------------------------------------------------------------
+
+    def add_folder(self, path: str | Path) -> tuple[Folder, bool]:
+        """Add a folder to watch and scan; returns it and whether it was new."""
+        canonical = _canonical(path)
+        if not os.path.isdir(canonical):
+            raise UserError(f"not a folder: {path}")
+        existing = self.store.scalar("SELECT id FROM folders WHERE path = ?", (canonical,))
+        if existing is None:
+            with self.store.transaction() as conn:
+                conn.execute(
+                    "INSERT INTO folders(path, watching, added_at) VALUES (?, 1, ?)",
+                    (canonical, now()),
+                )
+        folder = next(f for f in self.folders() if f.path == canonical)
+        return folder, existing is None
+
+    def remove_folder(self, path: str | Path) -> None:
+        """Stop tracking a folder. Its photos' examples stay: they are the user's decisions."""
+        candidates = {str(Path(path).expanduser().absolute()), _canonical(path)}
+        rows = [
+            r for r in self.store.query("SELECT id, path FROM folders") if r["path"] in candidates
+        ]
+        if not rows:
+            raise UserError(f"not a library folder: {path}")
+        with self.store.transaction() as conn:
+            conn.execute("DELETE FROM folders WHERE id = ?", (rows[0]["id"],))
+
+    def folders(self) -> list[Folder]:
+        rows = self.store.query(
+            "SELECT folders.path, folders.watching, "
+            "(SELECT COUNT(*) FROM files WHERE files.folder_id = folders.id "
+            " AND files.status = 'ok') AS files FROM folders ORDER BY folders.path"
+        )
+        return [Folder(r["path"], r["files"], bool(r["watching"])) for r in rows]
+
+    # ----- model and scanning --------------------------------------------------------------
+
+    def model_info(self) -> ModelInfo | None:
+        row = self._active_model()
+        if row is None:
+            return None
+        spec = get_spec(row["name"])
+        return ModelInfo(row["name"], row["key"], spec.meaningless, row["embed_dim"])
+
+    def _active_model(self) -> dict | None:
+        key = self.store.setting("active_model")
+        rows = self.store.query("SELECT * FROM models WHERE key = ?", (key,)) if key else []
+        return rows[0] if rows else None
+
+    def _encoder(self, name: str | None = None, weights: str | Path | None = None):
+        """Load (once per process) the encoder asked for, else the one the library uses."""
+        if name is None:
+            active = self._active_model()
+            if active is not None and weights is None:
+                name, weights = active["name"], active["weights_path"]
+            else:
+                name = DEFAULT_MODEL
+        weights_key = None if weights is None else _canonical(weights)
+        key = (get_spec(name).name, weights_key)
+        if key not in self._encoders:
+            from phototag.core.encoder import load_encoder
+
+            self._encoders[key] = load_encoder(key[0], Path(weights_key) if weights_key else None)
+        return self._encoders[key]
+
+    def _register_model(self, encoder, weights: str | Path | None) -> int:
+        """Record the model and make it the library's; `weights` is what the user passed, so
+        later commands reload the same file (models from the cache need no path)."""
+        with self.store.transaction() as conn:
+            conn.execute(
+                "INSERT INTO models(key, name, weights_path, embed_dim, feature_dim, projection, "
+                "added_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO NOTHING",
+                (
+                    encoder.model_key,
+                    encoder.spec.name,
+                    None if weights is None else _canonical(weights),
+                    encoder.embed_dim,
+                    encoder.feature_dim,
+                    np.asarray(encoder.projection, dtype=np.float32).tobytes(),
+                    now(),
+                ),
+            )
+            conn.execute(
+                "INSERT INTO settings(key, value) VALUES ('active_model', ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (encoder.model_key,),
+            )
+        return self.store.scalar("SELECT id FROM models WHERE key = ?", (encoder.model_key,))
+
+    def scan(
+        self,
+        model: str | None = None,
+        weights: str | Path | None = None,
+        progress: ingest.ProgressCallback | None = None,
+    ) -> ingest.ScanReport:
+        """Embed every new or changed photo in the library's folders, then re-fit all labels."""
+        folders = self.store.query("SELECT id, path FROM folders ORDER BY path")
+        if not folders:
+            raise UserError("no folders yet: add one with 'phototag folders add PATH'")
+        encoder = self._encoder(model, weights)
+        model_id = self._register_model(encoder, weights)
+        self._loaded = None
+        report = ingest.scan(self.store, encoder, model_id, folders, progress)
+        self._state(refit=True)
+        return report
+
+    # ----- labels --------------------------------------------------------------------------
+
+    def _label_row(self, name: str) -> dict | None:
+        rows = self.store.query("SELECT * FROM labels WHERE name = ?", (clean_label_name(name),))
+        return rows[0] if rows else None
+
+    def _require_label(self, name: str) -> dict:
+        row = self._label_row(name)
+        if row is None:
+            raise UserError(f"no label named {name!r} (see 'phototag labels list')")
+        return row
+
+    def add_label(self, name: str, prompt: str | None = None) -> tuple[str, bool]:
+        """Create a label; with a prompt ("a photo of {}") it starts from CLIP's text embedding
+        and works before its first example, the prompt fading as examples arrive."""
+        existing = self._label_row(name)
+        if existing is not None:
+            return existing["name"], False
+        cleaned = clean_label_name(name)
+        text = prompt.replace("{}", cleaned) if prompt else None
+        with self.store.transaction() as conn:
+            conn.execute(
+                "INSERT INTO labels(name, created_at, prompt) VALUES (?, ?, ?)",
+                (cleaned, now(), text),
+            )
+        if self._loaded is not None:
+            self._add_head(self._label_row(cleaned))
+        return cleaned, True
+
+    def remove_label(self, name: str) -> None:
+        """Delete a label with its examples: only ever on the user's explicit request."""
+        row = self._require_label(name)
+        with self.store.transaction() as conn:
+            conn.execute("DELETE FROM labels WHERE id = ?", (row["id"],))
+        if self._loaded is not None:
+            self._loaded.heads = [h for h in self._loaded.heads if h.label_id != row["id"]]
+            self._loaded.rescore()
+
+    def rename_label(self, old: str, new: str) -> str:
+        row = self._require_label(old)
+        cleaned = clean_label_name(new)
+        clash = self._label_row(cleaned)
+        if clash is not None and clash["id"] != row["id"]:
+            raise UserError(f"a label named {clash['name']!r} already exists")
+        with self.store.transaction() as conn:
+            conn.execute("UPDATE labels SET name = ? WHERE id = ?", (cleaned, row["id"]))
+        if self._loaded is not None:
+            self._loaded.head(row["id"]).name = cleaned
+        return cleaned
+
+    def set_threshold(self, name: str, threshold: float | None) -> None:
+        """Override a label's automatic threshold (a cosine score), or go back to it (None)."""
+        row = self._require_label(name)
+        if threshold is not None and not -1.0 <= threshold <= 1.0:
+            raise UserError("a threshold is a cosine similarity between -1 and 1")
+        with self.store.transaction() as conn:
+            conn.execute("UPDATE labels SET threshold = ? WHERE id = ?", (threshold, row["id"]))
+        if self._loaded is not None:
+            self._loaded.head(row["id"]).user_threshold = threshold
+
+    def labels(self) -> list[LabelInfo]:
+        state = self._state()
+        rows = self.store.query("SELECT * FROM labels ORDER BY name COLLATE NOCASE")
+        counts = self.store.query(
+            "SELECT label_id, SUM(polarity = 1) AS pos, SUM(polarity = -1) AS neg "
+            "FROM examples GROUP BY label_id"
+        )
+        by_label = {c["label_id"]: c for c in counts}
+        applied = {}
+        if state is not None:
+            decided = state.decisions().sum(axis=0)
+            for column, head in enumerate(state.heads):
+                confirmed_rows = len(state.matrix.rows(head.ids(1)))
+                applied[head.label_id] = (int(decided[column]) - confirmed_rows, head)
+        result = []
+        for row in rows:
+            count = by_label.get(row["id"], {"pos": 0, "neg": 0})
+            suggested, head = applied.get(row["id"], (0, None))
+            threshold = None if head is None or math.isinf(head.threshold) else head.threshold
+            result.append(
+                LabelInfo(
+                    name=row["name"],
+                    confirmed=int(count["pos"] or 0),
+                    rejected=int(count["neg"] or 0),
+                    suggested=suggested,
+                    threshold=threshold,
+                    threshold_is_automatic=row["threshold"] is None,
+                    prompt=row["prompt"],
+                )
+            )
+        return result
+
+    # ----- examples ------------------------------------------------------------------------
+
+    def tag(self, label: str, paths: Iterable[str | Path]) -> ExampleChange:
+        """Confirm that these photos carry the label (creating the label if it is new)."""
+        return self._set_examples(label, paths, polarity=1)
+
+    def reject(self, label: str, paths: Iterable[str | Path]) -> ExampleChange:
+        """Record that these photos do not carry the label: the model may not give it to them,
+        and the label's threshold moves away from them."""
+        return self._set_examples(label, paths, polarity=-1)
+
+    def untag(self, label: str, paths: Iterable[str | Path]) -> ExampleChange:
+        """Withdraw a confirmation or a rejection: the photo goes back to the model's judgement."""
+        return self._set_examples(label, paths, polarity=0)
+
+    def _resolve_photos(self, paths: Iterable[str | Path]) -> tuple[list[int], list[str]]:
+        """Image ids for paths (files, or folders meaning every photo below them)."""
+        images: dict[int, None] = {}
+        not_found: list[str] = []
+        for given in paths:
+            found = self._images_at(str(given))
+            if not found:
+                not_found.append(str(given))
+            images.update(dict.fromkeys(found))
+        return list(images), not_found
+
+    def _images_at(self, given: str) -> list[int]:
+        for candidate in dict.fromkeys(
+            [os.path.abspath(os.path.expanduser(given)), _canonical(given)]
+        ):
+            rows = self.store.query(
+                "SELECT image_id FROM files WHERE image_id IS NOT NULL AND status = 'ok' "
+                "AND (path = ? OR substr(path, 1, ?) = ?) ORDER BY path",
+                (candidate, len(candidate) + 1, candidate.rstrip(os.sep) + os.sep),
+            )
+            if rows:
+                return [r["image_id"] for r in rows]
+        return []
+
+    def _set_examples(
+        self, label: str, paths: Iterable[str | Path], polarity: int
+    ) -> ExampleChange:
+        state = self._state()
+        if state is None:
+            raise UserError("nothing is scanned yet: run 'phototag scan' first")
+        images, not_found = self._resolve_photos(paths)
+        if polarity == 0:
+            row = self._require_label(label)
+        else:
+            name, _ = self.add_label(label)
+            row = self._label_row(name)
+        head = state.head(row["id"]) or self._add_head(row)
+        changes = {i: polarity for i in images if head.examples.get(i, 0) != polarity}
+        self._apply_examples(head, changes)
+        return ExampleChange(row["name"], len(changes), len(images) - len(changes), not_found)
+
+    def _apply_examples(self, head: _Head, changes: dict[int, int]) -> None:
+        """Write the decisions and update the label incrementally, in one transaction."""
+        state = self._loaded
+        for image, polarity in changes.items():
+            row = state.matrix.row(image)
+            if row is not None and head.examples.get(image) == 1:
+                head.prototype.remove(state.matrix.embeddings[row])
+            if row is not None and polarity == 1:
+                head.prototype.add(state.matrix.embeddings[row])
+            if polarity == 0:
+                head.examples.pop(image, None)
+            else:
+                head.examples[image] = polarity
+        head.calibration = state.calibrate(head)
+        with self.store.transaction() as conn:
+            for image, polarity in changes.items():
+                if polarity == 0:
+                    conn.execute(
+                        "DELETE FROM examples WHERE label_id = ? AND image_id = ?",
+                        (head.label_id, image),
+                    )
+                else:
+                    conn.execute(
+                        "INSERT INTO examples(label_id, image_id, polarity, source, created_at) "
+                        "VALUES (?, ?, ?, 'user', ?) ON CONFLICT(label_id, image_id) DO UPDATE "
+                        "SET polarity = excluded.polarity, created_at = excluded.created_at",
+                        (head.label_id, image, polarity, now()),
+                    )
+            self._save_head(head)
+        state.rescore()
+
+    # ----- the model's view ----------------------------------------------------------------
+
+    def _state(self, refit: bool = False) -> _ModelState | None:
+        """Load the active model's matrix and heads; refit all heads after the library changed."""
+        if self._loaded is not None and not refit:
+            return self._loaded
+        model = self._active_model()
+        if model is None:
+            return None
+        matrix = self._load_matrix(model)
+        self._loaded = _ModelState(model, matrix, [])
+        labels = self.store.query("SELECT * FROM labels ORDER BY id")
+        saved = {
+            r["label_id"]: r
+            for r in self.store.query(
+                "SELECT * FROM label_weights WHERE model_id = ?", (model["id"],)
+            )
+        }
+        to_save = []
+        for label in labels:
+            head = self._head_from_saved(label, saved.get(label["id"]))
+            if head is None or refit:
+                head = self._imprint(label)
+                to_save.append(head)
+            self._loaded.heads.append(head)
+        if to_save:
+            with self.store.transaction():
+                for head in to_save:
+                    self._save_head(head)
+        self._loaded.rescore()
+        return self._loaded
+
+    def _load_matrix(self, model: dict) -> EmbeddingMatrix:
+        rows = self.store.conn.execute(
+            "SELECT image_id, embedding FROM embeddings WHERE model_id = ? ORDER BY image_id",
+            (model["id"],),
+        ).fetchall()
+        if not rows:
+            return EmbeddingMatrix.empty(model["embed_dim"])
+        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        flat = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32)
+        return EmbeddingMatrix(ids, flat.reshape(len(rows), model["embed_dim"]))
+
+    def _examples_of(self, label_id: int) -> dict[int, int]:
+        rows = self.store.conn.execute(
+            "SELECT image_id, polarity FROM examples WHERE label_id = ? ORDER BY image_id",
+            (label_id,),
+        )
+        return dict(rows.fetchall())
+
+    def _prior(self, label: dict) -> np.ndarray | None:
+        if not label["prompt"]:
+            return None
+        return self._encoder().encode_texts([label["prompt"]])[0]
+
+    def _head_from_saved(self, label: dict, saved: dict | None) -> _Head | None:
+        if saved is None:
+            return None
+        prior = None if saved["prior"] is None else np.frombuffer(saved["prior"], np.float32)
+        prototype = Prototype(
+            np.frombuffer(saved["pos_sum"], np.int64).copy(), saved["n_pos"], prior
+        )
+        return _Head(
+            label_id=label["id"],
+            name=label["name"],
+            prompt=label["prompt"],
+            user_threshold=label["threshold"],
+            examples=self._examples_of(label["id"]),
+            prototype=prototype,
+            calibration=Calibration(saved["threshold"], saved["slope"]),
+        )
+
+    def _imprint(self, label: dict) -> _Head:
+        """The full re-imprint of a label from its stored examples."""
+        state = self._loaded
+        examples = self._examples_of(label["id"])
+        positives = state.matrix.rows([i for i, sign in examples.items() if sign == 1])
+        prototype = Prototype.from_examples(state.matrix.embeddings[positives], self._prior(label))
+        head = _Head(
+            label["id"], label["name"], label["prompt"], label["threshold"], examples, prototype
+        )
+        head.calibration = state.calibrate(head)
+        return head
+
+    def _add_head(self, label: dict) -> _Head:
+        head = self._imprint(label)
+        with self.store.transaction():
+            self._save_head(head)
+        self._loaded.heads.append(head)
+        self._loaded.rescore()
+        return head
+
+    def _save_head(self, head: _Head) -> None:
+        weight = head.prototype.weight()
+        prior = head.prototype.prior
+        self.store.conn.execute(
+            "INSERT OR REPLACE INTO label_weights(label_id, model_id, weight, pos_sum, n_pos, "
+            "prior, threshold, slope, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                head.label_id,
+                self._loaded.model["id"],
+                None if weight is None else weight.tobytes(),
+                head.prototype.pos_sum.astype(np.int64).tobytes(),
+                head.prototype.n_pos,
+                None if prior is None else np.asarray(prior, np.float32).tobytes(),
+                head.calibration.threshold,
+                head.calibration.slope,
+                now(),
+            ),
+        )
+
+    # ----- reading results -----------------------------------------------------------------
+
+    def predictions(self, label: str | None = None) -> Iterator[Prediction]:
+        """Every present photo with the labels it carries; with `label`, only its photos."""
+        state = self._state()
+        files = self.store.query(
+            "SELECT path, image_id FROM files WHERE status = 'ok' AND image_id IS NOT NULL "
+            "ORDER BY path"
+        )
+        if state is None:
+            if label is None:
+                yield from (Prediction(f["path"], {}) for f in files)
+            return
+        columns = list(range(len(state.heads)))
+        if label is not None:
+            wanted = self._require_label(label)["id"]
+            columns = [c for c, h in enumerate(state.heads) if h.label_id == wanted]
+        decided = state.decisions()
+        scores = state.probabilities()
+        confirmed = [set(h.ids(1)) for h in state.heads]
+        for file in files:
+            row = state.matrix.row(file["image_id"])
+            carried = {}
+            for column in columns if row is not None else []:
+                if decided[row, column]:
+                    carried[state.heads[column].name] = LabelScore(
+                        round(float(scores[row, column]), 4),
+                        file["image_id"] in confirmed[column],
+                    )
+            if label is None or carried:
+                yield Prediction(file["path"], carried)
+
+    def status(self) -> Status:
+        counts = dict(
+            self.store.conn.execute("SELECT status, COUNT(*) FROM files GROUP BY status").fetchall()
+        )
+        unreadable = [
+            (r["path"], r["reason"])
+            for r in self.store.query(
+                "SELECT path, reason FROM files WHERE status = 'unreadable' ORDER BY path"
+            )
+        ]
+        model = self._active_model()
+        embedded = 0
+        if model is not None:
+            embedded = self.store.scalar(
+                "SELECT COUNT(*) FROM embeddings WHERE model_id = ?", (model["id"],)
+            )
+        return Status(
+            library=str(self.root),
+            model=self.model_info(),
+            folders=self.folders(),
+            photos=counts.get("ok", 0),
+            images=self.store.scalar("SELECT COUNT(*) FROM images"),
+            embedded=embedded,
+            missing=counts.get("missing", 0),
+            unreadable=unreadable,
+            labels=self.labels(),
+        )

@@ -1,0 +1,1 @@
+"""Data files shipped with Phototag (model configs); read them with importlib.resources."""
