@@ -18,9 +18,11 @@ import numpy as np
 
 from phototag.core.decode import DecodedImage, UnreadableImage, decode_image, is_image_path
 from phototag.core.hashing import content_hash
-from phototag.core.store import Store, now
+from phototag.core.store import Store, is_storable, now, printable
 
 BATCH_SIZE = 32
+
+NAME_NOT_UTF8 = "file name is not valid UTF-8; rename the file to include it"
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -64,17 +66,24 @@ def discover(root: Path, skip: set[str]) -> Iterator[Path | tuple[Path, str]]:
     for directory, subdirs, files in os.walk(root, onerror=errors.append):
         while errors:
             failure = errors.pop()
-            yield Path(failure.filename), f"folder not readable: {_unreadable_reason(failure)}"
+            yield _folder_failure(failure)
         subdirs[:] = sorted(
             d for d in subdirs if not d.startswith(".") and os.path.join(directory, d) not in skip
         )
         for name in sorted(files):
             path = Path(directory, name)
-            if is_image_path(path):
+            if not is_image_path(path):
+                continue
+            if is_storable(str(path)):
                 yield path
+            else:
+                yield Path(printable(str(path))), NAME_NOT_UTF8
     while errors:
-        failure = errors.pop()
-        yield Path(failure.filename), f"folder not readable: {_unreadable_reason(failure)}"
+        yield _folder_failure(errors.pop())
+
+
+def _folder_failure(failure: OSError) -> tuple[Path, str]:
+    return Path(printable(failure.filename)), f"folder not readable: {_unreadable_reason(failure)}"
 
 
 class Ingest:

@@ -19,7 +19,7 @@ from phototag.core.imprint import Prototype
 from phototag.core.models import DEFAULT_MODEL, get_spec
 from phototag.core.paths import default_library_dir
 from phototag.core.scoring import EmbeddingMatrix
-from phototag.core.store import Store, now
+from phototag.core.store import Store, is_storable, now, printable
 from phototag.core.thresholds import Calibration, calibrate, probability
 
 LABEL_NAME_MAX = 200
@@ -97,6 +97,8 @@ def clean_label_name(name: str) -> str:
         raise UserError(f"label names are at most {LABEL_NAME_MAX} characters")
     if any(ch in cleaned for ch in LABEL_FORBIDDEN):
         raise UserError(f"label {cleaned!r}: '|' and '/' are reserved for label hierarchies")
+    if not is_storable(cleaned):
+        raise UserError(f"label {printable(cleaned)!r} is not valid UTF-8 text")
     if any(unicodedata.category(ch) == "Cc" for ch in cleaned):
         raise UserError(f"label {cleaned!r} contains control characters")
     return cleaned
@@ -253,10 +255,9 @@ class Library:
         """Load (once per process) the encoder asked for, else the one the library uses."""
         if name is None:
             active = self._active_model()
-            if active is not None and weights is None:
-                name, weights = active["name"], active["weights_path"]
-            else:
-                name = DEFAULT_MODEL
+            name = DEFAULT_MODEL if active is None else active["name"]
+            if weights is None and active is not None:
+                weights = active["weights_path"]
         weights_key = None if weights is None else _canonical(weights)
         key = (get_spec(name).name, weights_key)
         if key not in self._encoders:
@@ -418,9 +419,9 @@ class Library:
         images: dict[int, None] = {}
         not_found: list[str] = []
         for given in paths:
-            found = self._images_at(str(given))
+            found = self._images_at(str(given)) if is_storable(str(given)) else []
             if not found:
-                not_found.append(str(given))
+                not_found.append(printable(str(given)))
             images.update(dict.fromkeys(found))
         return list(images), not_found
 
@@ -444,11 +445,13 @@ class Library:
         if state is None:
             raise UserError("nothing is scanned yet: run 'phototag scan' first")
         images, not_found = self._resolve_photos(paths)
-        if polarity == 0:
-            row = self._require_label(label)
-        else:
-            name, _ = self.add_label(label)
-            row = self._label_row(name)
+        row = self._label_row(label)
+        if row is None and polarity == 0:
+            raise UserError(f"no label named {label!r} (see 'phototag labels list')")
+        if row is None and not images:
+            return ExampleChange(clean_label_name(label), 0, 0, not_found)
+        if row is None:
+            row = self._label_row(self.add_label(label)[0])
         head = state.head(row["id"]) or self._add_head(row)
         changes = {i: polarity for i in images if head.examples.get(i, 0) != polarity}
         self._apply_examples(head, changes)

@@ -121,6 +121,20 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_migrate_to_1]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
+def is_storable(text: str) -> bool:
+    """SQLite text must be valid UTF-8; a non-UTF-8 file name arrives with lone surrogates."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def printable(text: str) -> str:
+    """A form of any name that SQLite and a terminal accept (undecodable bytes as \\xNN)."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 

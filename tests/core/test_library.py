@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 
 import numpy as np
@@ -211,3 +212,28 @@ def test_tagging_a_folder_tags_every_photo_below_it(small_library, tmp_path):
     library, folder = small_library
     change = library.tag("all", [folder])
     assert change.changed == 8
+
+
+def test_odd_file_names_are_scanned_or_reported_never_fatal(tmp_path):
+    folder = tmp_path / "photos"
+    write_photo(folder / "new\nline.jpg", ["red"], seed=1)
+    write_photo(folder / "ümlaut 🎂 'quote\".jpg", ["red"], seed=2)
+    write_photo(folder / "plain.jpg", ["red"], seed=3)
+    undecodable = os.fsencode(folder) + b"/latin1-\xe9t\xe9.jpg"
+    os.rename(folder / "plain.jpg", undecodable)
+    (folder / "loop").symlink_to(folder)
+    with Library(tmp_path / "library") as library:
+        library.add_folder(folder)
+        report = library.scan(model="tiny-random")
+        assert report.embedded == 2
+        [(path, reason)] = library.status().unreadable
+        assert path.endswith("latin1-\\xe9t\\xe9.jpg")
+        assert "not valid UTF-8" in reason
+        assert library.tag("red", [folder / "new\nline.jpg"]).changed == 1
+
+
+def test_a_typo_in_a_path_does_not_create_an_empty_label(small_library, tmp_path):
+    library, _ = small_library
+    change = library.tag("Rex", [tmp_path / "typo.jpg"])
+    assert change.changed == 0
+    assert library.labels() == []

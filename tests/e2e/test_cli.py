@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
 
 import pytest
 
@@ -220,3 +221,25 @@ def test_no_progress_bar_when_piped(tmp_path):
     assert "photo/s" not in result.err
     assert "\r" not in result.err
     assert result.out.startswith("1 files: 1 embedded")
+
+
+def test_scan_with_a_local_weights_file_and_reuse_it_later(phototag, tmp_path):
+    from phototag.core.encoder import load_encoder
+
+    weights = tmp_path / "downloaded elsewhere.safetensors"
+    shutil.copy(load_encoder("tiny-random").weights_path, weights)
+    photos = tmp_path / "photos"
+    write_photo(photos / "a.jpg", ["red"], seed=1)
+    library = tmp_path / "lib"
+    phototag("folders", "add", photos, library=library)
+
+    result = phototag("scan", "--model", "tiny-random", "--weights", weights, library=library)
+    assert result.code == 0, result.err
+    status = json.loads(phototag("status", "--json", library=library).out)
+    assert status["model"]["key"].startswith("tiny-random/file:")
+    write_photo(photos / "b.jpg", ["blue"], seed=2)
+    assert phototag("scan", library=library).out.startswith("2 files: 1 embedded, 0 moved")
+
+    result = phototag("scan", "--weights", tmp_path / "missing.pt", library=library)
+    assert result.code == 1
+    assert "weights file not found" in result.err
