@@ -20,10 +20,7 @@ from phototag.core.errors import EnvironmentProblem, PhototagError, UserError
 from phototag.core.library import ExampleChange, Library, Status
 from phototag.core.models import DEFAULT_MODEL, get_spec, model_specs
 
-MEANINGLESS_NOTE = (
-    "note: model {name} is a random test model: its tags and scores are meaningless "
-    "(scan with a real model, e.g. 'phototag scan --model {default}')"
-)
+MEANINGLESS_NOTE = "note: {name} is a random test model; its tags and scores are meaningless"
 UNREADABLE_SHOWN = 10
 
 
@@ -39,17 +36,20 @@ def progress_bar(description: str) -> Iterator[Callable[[int, int], None]]:
         return
     from tqdm import tqdm
 
-    bar = tqdm(desc=description, unit="photo", file=sys.stderr, dynamic_ncols=True)
+    bars: list[tqdm] = []  # made at the first report, so loading the model shows no empty bar
 
     def update(done: int, total: int) -> None:
-        bar.total = total
-        bar.n = done
-        bar.refresh()
+        if not bars:
+            bars.append(tqdm(desc=description, unit="photo", file=sys.stderr, dynamic_ncols=True))
+        bars[0].total = total
+        bars[0].n = done
+        bars[0].refresh()
 
     try:
         yield update
     finally:
-        bar.close()
+        for bar in bars:
+            bar.close()
 
 
 class _Context:
@@ -76,7 +76,7 @@ pass_context = click.make_pass_decorator(_Context)
 def _note_if_meaningless(library: Library) -> None:
     info = library.model_info()
     if info is not None and info.meaningless:
-        click.echo(MEANINGLESS_NOTE.format(name=info.name, default=DEFAULT_MODEL), err=True)
+        click.echo(MEANINGLESS_NOTE.format(name=info.name), err=True)
 
 
 def _print_json(value) -> None:

@@ -114,7 +114,6 @@ class _Head:
 
     label_id: int
     name: str
-    prompt: str | None
     user_threshold: float | None
     examples: dict[int, int]
     prototype: Prototype
@@ -141,9 +140,13 @@ class _ModelState:
         return next((h for h in self.heads if h.label_id == label_id), None)
 
     def weights(self) -> np.ndarray:
-        rows = [h.prototype.weight() for h in self.heads]
-        zero = np.zeros(self.matrix.dims, dtype=np.float32)
-        return np.stack([zero if w is None else w for w in rows] or [zero])[: len(rows)]
+        """One row per label; a label with nothing to go on scores 0 and decides nothing."""
+        weights = np.zeros((len(self.heads), self.matrix.dims), dtype=np.float32)
+        for row, head in enumerate(self.heads):
+            weight = head.prototype.weight()
+            if weight is not None:
+                weights[row] = weight
+        return weights
 
     def rescore(self) -> None:
         """One (blocked) matrix product over the whole library."""
@@ -327,6 +330,8 @@ class Library:
             return existing["name"], False
         cleaned = clean_label_name(name)
         text = prompt.replace("{}", cleaned) if prompt else None
+        if text and self._active_model() is not None:
+            self._encoder()  # fails before the label exists if the model cannot be loaded
         with self.store.transaction() as conn:
             conn.execute(
                 "INSERT INTO labels(name, created_at, prompt) VALUES (?, ?, ?)",
@@ -459,6 +464,13 @@ class Library:
 
     def _apply_examples(self, head: _Head, changes: dict[int, int]) -> None:
         """Write the decisions and update the label incrementally, in one transaction."""
+        try:
+            self._update_head(head, changes)
+        except BaseException:
+            self._loaded = None  # the in-memory view may be ahead of the database: reload it
+            raise
+
+    def _update_head(self, head: _Head, changes: dict[int, int]) -> None:
         state = self._loaded
         for image, polarity in changes.items():
             row = state.matrix.row(image)
@@ -510,7 +522,7 @@ class Library:
         for label in labels:
             head = self._head_from_saved(label, saved.get(label["id"]))
             if head is None or refit:
-                head = self._imprint(label)
+                head = self._imprint(label, saved.get(label["id"]))
                 to_save.append(head)
             self._loaded.heads.append(head)
         if to_save:
@@ -538,37 +550,39 @@ class Library:
         )
         return dict(rows.fetchall())
 
-    def _prior(self, label: dict) -> np.ndarray | None:
+    def _prior(self, label: dict, saved: dict | None = None) -> np.ndarray | None:
+        """The prompt's text embedding: saved with the label's weights, computed only once."""
         if not label["prompt"]:
             return None
+        if saved is not None and saved["prior"] is not None:
+            return np.frombuffer(saved["prior"], np.float32)
         return self._encoder().encode_texts([label["prompt"]])[0]
 
     def _head_from_saved(self, label: dict, saved: dict | None) -> _Head | None:
         if saved is None:
             return None
-        prior = None if saved["prior"] is None else np.frombuffer(saved["prior"], np.float32)
         prototype = Prototype(
-            np.frombuffer(saved["pos_sum"], np.int64).copy(), saved["n_pos"], prior
+            np.frombuffer(saved["pos_sum"], np.int64).copy(),
+            saved["n_pos"],
+            self._prior(label, saved),
         )
         return _Head(
             label_id=label["id"],
             name=label["name"],
-            prompt=label["prompt"],
             user_threshold=label["threshold"],
             examples=self._examples_of(label["id"]),
             prototype=prototype,
             calibration=Calibration(saved["threshold"], saved["slope"]),
         )
 
-    def _imprint(self, label: dict) -> _Head:
+    def _imprint(self, label: dict, saved: dict | None = None) -> _Head:
         """The full re-imprint of a label from its stored examples."""
         state = self._loaded
         examples = self._examples_of(label["id"])
         positives = state.matrix.rows([i for i, sign in examples.items() if sign == 1])
-        prototype = Prototype.from_examples(state.matrix.embeddings[positives], self._prior(label))
-        head = _Head(
-            label["id"], label["name"], label["prompt"], label["threshold"], examples, prototype
-        )
+        prior = self._prior(label, saved)
+        prototype = Prototype.from_examples(state.matrix.embeddings[positives], prior)
+        head = _Head(label["id"], label["name"], label["threshold"], examples, prototype)
         head.calibration = state.calibrate(head)
         return head
 

@@ -237,3 +237,22 @@ def test_a_typo_in_a_path_does_not_create_an_empty_label(small_library, tmp_path
     change = library.tag("Rex", [tmp_path / "typo.jpg"])
     assert change.changed == 0
     assert library.labels() == []
+
+
+def test_a_prompted_label_starts_from_its_text_embedding_and_examples_take_over(
+    small_library,
+):
+    library, folder = small_library
+    library.add_label("sky", prompt="a photo of {}")
+    _, head = _head(library, "sky")
+    text = library._encoder().encode_texts(["a photo of sky"])[0]
+    np.testing.assert_allclose(head.prototype.weight(), text, atol=1e-6)
+    assert np.isfinite(head.threshold)
+
+    library.tag("sky", [folder / f"blue_{i}.jpg" for i in range(3)])
+    _, head = _head(library, "sky")
+    assert float(head.prototype.weight() @ text) < 0.99
+    reopened = Library(library.root)
+    _, again = _head(reopened, "sky")
+    assert np.array_equal(again.prototype.weight(), head.prototype.weight())
+    reopened.close()
