@@ -336,6 +336,20 @@ def _print_status(status: Status) -> None:
         click.echo("Unreadable files:")
         for path, reason in status.unreadable:
             click.echo(f"  {path}: {reason}")
+    hint = _next_step(status)
+    if hint:
+        click.echo(f"Next:     {hint}")
+
+
+def _next_step(status: Status) -> str | None:
+    """What a new user should do next, until the library is in use."""
+    if not status.folders:
+        return "phototag folders add ~/Pictures   (then: phototag scan)"
+    if status.model is None or status.embedded == 0:
+        return "phototag scan"
+    if not status.labels:
+        return "phototag tag LABEL PHOTO...   (three examples are enough to start)"
+    return None
 
 
 @cli.command()
