@@ -166,18 +166,19 @@ class _ModelState:
         slopes = np.array([h.calibration.slope for h in self.heads], dtype=np.float64)
         return probability(self.scores, thresholds[None, :], slopes[None, :])
 
-    def calibrate(self, head: _Head) -> Calibration:
-        weight = head.prototype.weight()
-        if weight is None:
-            return NO_DECISION
-        scores = self.matrix.scores(weight[None, :])[:, 0]
+    def calibrate(self, head: _Head) -> None:
+        """Set a head's threshold from the current scores (call after rescore)."""
+        if head.prototype.weight() is None:
+            head.calibration = NO_DECISION
+            return
+        scores = self.scores[:, self.heads.index(head)]
         positive_rows = self.matrix.rows(head.ids(1))
         rejected_rows = self.matrix.rows(head.ids(-1))
         unlabeled = np.ones(len(scores), dtype=bool)
         unlabeled[positive_rows] = False
         unlabeled[rejected_rows] = False
         held_out = head.prototype.leave_one_out_scores(self.matrix.embeddings[positive_rows])
-        return calibrate(scores[unlabeled], held_out, scores[rejected_rows])
+        head.calibration = calibrate(scores[unlabeled], held_out, scores[rejected_rows])
 
 
 class Library:
@@ -482,7 +483,8 @@ class Library:
                 head.examples.pop(image, None)
             else:
                 head.examples[image] = polarity
-        head.calibration = state.calibrate(head)
+        state.rescore()
+        state.calibrate(head)
         with self.store.transaction() as conn:
             for image, polarity in changes.items():
                 if polarity == 0:
@@ -498,7 +500,6 @@ class Library:
                         (head.label_id, image, polarity, now()),
                     )
             self._save_head(head)
-        state.rescore()
 
     # ----- the model's view ----------------------------------------------------------------
 
@@ -525,11 +526,13 @@ class Library:
                 head = self._imprint(label, saved.get(label["id"]))
                 to_save.append(head)
             self._loaded.heads.append(head)
+        self._loaded.rescore()
+        for head in to_save:
+            self._loaded.calibrate(head)
         if to_save:
             with self.store.transaction():
                 for head in to_save:
                     self._save_head(head)
-        self._loaded.rescore()
         return self._loaded
 
     def _load_matrix(self, model: dict) -> EmbeddingMatrix:
@@ -582,16 +585,15 @@ class Library:
         positives = state.matrix.rows([i for i, sign in examples.items() if sign == 1])
         prior = self._prior(label, saved)
         prototype = Prototype.from_examples(state.matrix.embeddings[positives], prior)
-        head = _Head(label["id"], label["name"], label["threshold"], examples, prototype)
-        head.calibration = state.calibrate(head)
-        return head
+        return _Head(label["id"], label["name"], label["threshold"], examples, prototype)
 
     def _add_head(self, label: dict) -> _Head:
         head = self._imprint(label)
-        with self.store.transaction():
-            self._save_head(head)
         self._loaded.heads.append(head)
         self._loaded.rescore()
+        self._loaded.calibrate(head)
+        with self.store.transaction():
+            self._save_head(head)
         return head
 
     def _save_head(self, head: _Head) -> None:
