@@ -1,14 +1,19 @@
 """Folders → files → content hashes → decoded pixels → embeddings in SQLite.
 
-One pass per scan: a stat pass decides what changed (size, mtime); only changed or new files are
-hashed; only content never embedded with this model is decoded and run through the encoder, in
-batches, and each batch is committed on its own, so an interrupted scan resumes where it stopped.
-Every unreadable file is recorded with its reason and the scan goes on.
+One pipeline for a scan (every library folder) and for the watcher (just the paths that changed):
+a stat pass decides what changed (size, mtime); only changed or new files are hashed; content seen
+before is linked, so a moved or copied file keeps its identity and tags; only content never
+embedded with this model is decoded and run through the encoder, in batches, and each batch is
+committed on its own, so an interrupted pass resumes where it stopped (a progress callback may
+raise to stop a pass: what was committed stays, a transaction in progress is rolled back).
+Every unreadable file is recorded with its reason and the pass goes on. A folder that cannot be
+read at all (an unplugged drive) is left exactly as it was and reported as unavailable.
 """
 
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -37,6 +42,19 @@ class ScanReport:
     unchanged: int = 0
     missing: int = 0
     unreadable: list[tuple[str, str]] = field(default_factory=list)
+    # Of the linked files, those whose content left another path (the rest are copies).
+    moved: int = 0
+    # (folder, reason): folders that could not be read and were left untouched.
+    unavailable: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PurgeReport:
+    """What a purge removed (for a dry run: would remove)."""
+
+    files: list[str]
+    photos: int
+    examples: int
 
 
 @dataclass(frozen=True)
@@ -68,18 +86,95 @@ def discover(root: Path, skip: set[str]) -> Iterator[Path | tuple[Path, str]]:
             failure = errors.pop()
             yield _folder_failure(failure)
         subdirs[:] = sorted(
-            d for d in subdirs if not d.startswith(".") and os.path.join(directory, d) not in skip
+            d for d in subdirs if not _is_hidden(d) and os.path.join(directory, d) not in skip
         )
         for name in sorted(files):
             path = Path(directory, name)
-            if not is_image_path(path):
-                continue
-            if is_storable(str(path)):
-                yield path
-            else:
-                yield Path(printable(str(path))), NAME_NOT_UTF8
+            if is_image_path(path):
+                yield _found(path)
     while errors:
         yield _folder_failure(errors.pop())
+
+
+def in_scope(path: str, root: str, skip: set[str], is_dir: bool = False) -> bool:
+    """Whether discover(root, skip) would look at this one path: nothing hidden on the way down
+    from root and no skipped folder, and a file only with an image extension, which leaves out
+    partial downloads and temporary files (.part, .crdownload, .tmp, a trailing ~) and sidecars.
+    """
+    if not is_within(path, root) or any(is_within(path, other) for other in skip):
+        return False
+    if any(_is_hidden(part) for part in Path(os.path.relpath(path, root)).parts):
+        return False
+    return is_dir or is_image_path(Path(path))
+
+
+def skipped_inside(root: str, dirs: set[str]) -> set[str]:
+    """Of the other library folders and the library's own folder (thumbnails, caches), those
+    inside root: their files belong to them, not to root."""
+    return {d for d in dirs if d != root and is_within(d, root)}
+
+
+def _is_hidden(name: str) -> bool:
+    return name.startswith(".")
+
+
+def is_within(path: str, folder: str) -> bool:
+    """Whether path is folder or below it (by name: nothing is looked up on disk)."""
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def _found(path: Path) -> Path | tuple[Path, str]:
+    """SQLite keeps only UTF-8 text, so a file whose name is not becomes a reported problem."""
+    if is_storable(str(path)):
+        return path
+    return Path(printable(str(path))), NAME_NOT_UTF8
+
+
+def _find(target: str, skip: set[str]) -> Iterator[Path | tuple[Path, str]]:
+    """What one path holds now: every photo below a folder, the photo itself, or nothing (gone,
+    or not a photo). A path that cannot even be looked at is reported, never taken for gone."""
+    try:
+        info = os.stat(target)
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    except OSError as exc:
+        if is_image_path(Path(target)):
+            yield Path(printable(target)), _unreadable_reason(exc)
+        return
+    if stat.S_ISDIR(info.st_mode):
+        yield from discover(Path(target), skip)
+    elif is_image_path(Path(target)):
+        yield _found(Path(target))
+
+
+def folder_problem(store: Store, folder: dict) -> str | None:
+    """Why a library folder cannot be read now (None when it can).
+
+    An unplugged drive or an unmounted share must leave the folder's photos as they are, never
+    make them all 'missing'. An empty mount point looks like a folder whose photos were all
+    deleted, so a folder with nothing at all in it counts as unavailable while the library
+    still has photos there.
+    """
+    try:
+        with os.scandir(folder["path"]) as entries:
+            empty = next(entries, None) is None
+    except FileNotFoundError:
+        return "not found (an unplugged drive or an unmounted share?)"
+    except NotADirectoryError:
+        return "not a folder"
+    except OSError as exc:
+        return _unreadable_reason(exc)
+    if empty and store.scalar(
+        "SELECT EXISTS(SELECT 1 FROM files WHERE folder_id = ? AND status = 'ok')", (folder["id"],)
+    ):
+        return "empty, though it had photos (an unmounted drive?)"
+    return None
+
+
+def _owner(path: str, folders: list[dict]) -> dict | None:
+    """The innermost library folder holding path: a nested library folder is scanned as its own."""
+    holding = [f for f in folders if is_within(path, f["path"])]
+    return max(holding, key=lambda f: len(f["path"]), default=None)
 
 
 def _folder_failure(failure: OSError) -> tuple[Path, str]:
@@ -97,6 +192,8 @@ class Ingest:
         self.report = ScanReport()
         self._done = 0
         self._total = 0
+        self._newly_missing: set[int] = set()
+        self._linked_images: list[int] = []
         self._embedded_images = {
             row[0]
             for row in store.conn.execute(
@@ -104,28 +201,54 @@ class Ingest:
             )
         }
 
-    def run(self, folders: list[dict]) -> ScanReport:
-        all_paths = {f["path"] for f in folders}
-        plan: list[tuple[dict, list]] = []
-        for folder in folders:
-            skip = all_paths - {folder["path"]}
-            plan.append((folder, list(discover(Path(folder["path"]), skip))))
-        self._total = sum(len(found) for _, found in plan)
+    def run(self, folders: list[dict], targets: list[str]) -> ScanReport:
+        """Update every target (a file or folder, present or gone) inside a library folder."""
+        inner_dirs = {f["path"] for f in folders} | {os.path.realpath(self.store.root)}
+        plan: list[tuple[dict, list[str], list]] = []
+        for folder, paths in self._by_folder(folders, targets):
+            problem = folder_problem(self.store, folder)
+            if problem is not None:
+                self.report.unavailable.append((folder["path"], problem))
+                continue
+            skip = skipped_inside(folder["path"], inner_dirs)
+            paths = [p for p in paths if in_scope(p, folder["path"], skip, is_dir=True)]
+            found = dict.fromkeys(item for path in paths for item in _find(path, skip))
+            plan.append((folder, paths, list(found)))
+        self._total = sum(len(found) for _, _, found in plan)
         self.report.files = self._total
         self.progress(0, self._total)
-        for folder, found in plan:
-            self._scan_folder(folder, found)
+        for folder, paths, found in plan:
+            known = {row["path"]: row for path in paths for row in self._rows_under(folder, path)}
+            self._update_folder(folder, found, known)
+        self._settle_moves()
         return self.report
+
+    @staticmethod
+    def _by_folder(folders: list[dict], targets: list[str]) -> list[tuple[dict, list[str]]]:
+        """Targets grouped by the folder holding them; a target outside every folder is dropped."""
+        grouped: dict[int, tuple[dict, list[str]]] = {}
+        for target in dict.fromkeys(targets):
+            folder = _owner(target, folders)
+            if folder is not None:
+                grouped.setdefault(folder["id"], (folder, []))[1].append(target)
+        return list(grouped.values())
+
+    def _rows_under(self, folder: dict, target: str) -> list[dict]:
+        """The folder's file rows at target or below it (a range on the path index)."""
+        stored = printable(target)
+        prefix = stored.rstrip(os.sep) + os.sep
+        rows = self.store.query(
+            "SELECT * FROM files WHERE path = ? OR (path >= ? AND path < ?)",
+            (stored, prefix, prefix[:-1] + chr(ord(os.sep) + 1)),
+        )
+        return [row for row in rows if row["folder_id"] == folder["id"]]
 
     def _tick(self, count: int = 1) -> None:
         self._done += count
         self.progress(self._done, self._total)
 
-    def _scan_folder(self, folder: dict, found: list) -> None:
-        known = {
-            row["path"]: row
-            for row in self.store.query("SELECT * FROM files WHERE folder_id = ?", (folder["id"],))
-        }
+    def _update_folder(self, folder: dict, found: list, known: dict[str, dict]) -> None:
+        """Bring the known rows in line with what was found: stat, hash, link, embed, forget."""
         seen: set[str] = set()
         changed: list[_Candidate] = []
         for item in found:
@@ -182,7 +305,9 @@ class Ingest:
             if image_id is not None and image_id in self._embedded_images:
                 with self.store.transaction():
                     self._record_file(hashed, image_id)
+                    self._forget_moved_from(image_id, hashed.path)
                 self.report.linked += 1
+                self._linked_images.append(image_id)
                 self._tick()
             else:
                 to_embed.append(hashed)
@@ -263,16 +388,51 @@ class Ingest:
         self._tick()
 
     def _forget_vanished(self, known: dict[str, dict], seen: set[str]) -> None:
+        self._forget([row for path, row in known.items() if path not in seen])
+
+    def _forget_moved_from(self, image_id: int, path: str) -> None:
+        """Content just linked at path whose other present paths are gone from disk moved from
+        there: forget those now, as the watcher may see the two halves of a move (into a new
+        folder, say) in different batches. A path whose folder is gone too is left alone: that
+        may be an unplugged drive."""
+        others = self.store.query(
+            "SELECT * FROM files WHERE image_id = ? AND status = 'ok' AND path != ?",
+            (image_id, path),
+        )
+        self._forget(
+            [
+                row
+                for row in others
+                if not os.path.lexists(row["path"]) and os.path.isdir(os.path.dirname(row["path"]))
+            ]
+        )
+
+    def _forget(self, gone: list[dict]) -> None:
         """Files gone from disk: present ones become 'missing' (their photo and its examples
         stay until the user purges); stale 'unreadable' records are simply dropped."""
-        gone = [row for path, row in known.items() if path not in seen]
         with self.store.transaction() as conn:
             for row in gone:
+                if row["id"] in self._newly_missing:
+                    continue
                 if row["status"] == "ok":
                     conn.execute("UPDATE files SET status = 'missing' WHERE id = ?", (row["id"],))
                     self.report.missing += 1
+                    self._newly_missing.add(row["id"])
                 elif row["status"] == "unreadable":
                     conn.execute("DELETE FROM files WHERE id = ?", (row["id"],))
+
+    def _settle_moves(self) -> None:
+        """A missing file whose photo is present at another path was moved (or one of two copies
+        went): its row goes, so nothing is reported lost. Run after every folder is done, as a
+        move between folders is seen as a vanished file in one and a new file in the other."""
+        with self.store.transaction() as conn:
+            dropped = conn.execute(
+                "DELETE FROM files WHERE status = 'missing' AND image_id IN "
+                "(SELECT image_id FROM files WHERE status = 'ok') RETURNING id, image_id"
+            ).fetchall()
+        self.report.missing -= sum(1 for row_id, _ in dropped if row_id in self._newly_missing)
+        left = {image_id for _, image_id in dropped}
+        self.report.moved += sum(1 for image_id in self._linked_images if image_id in left)
 
 
 def scan(
@@ -283,4 +443,47 @@ def scan(
     progress: ProgressCallback | None = None,
 ) -> ScanReport:
     """Bring the library's files and embeddings up to date with what is on disk."""
-    return Ingest(store, encoder, model_id, progress).run(list(folders))
+    folders = list(folders)
+    return update(store, encoder, model_id, folders, [f["path"] for f in folders], progress)
+
+
+def update(
+    store: Store,
+    encoder,
+    model_id: int,
+    folders: Iterable[dict],
+    paths: Iterable[str],
+    progress: ProgressCallback | None = None,
+) -> ScanReport:
+    """Bring just these paths up to date: files or folders, present or gone (the watcher's
+    entry point). Paths outside the library's folders are ignored; a folder's own path gets
+    exactly the full scan of that folder."""
+    targets = [os.path.abspath(p) for p in paths]
+    return Ingest(store, encoder, model_id, progress).run(list(folders), targets)
+
+
+# Photos that no file shows any more: every file of theirs is missing, or there is none.
+_GONE_PHOTOS = (
+    "SELECT id FROM images WHERE NOT EXISTS (SELECT 1 FROM files "
+    "WHERE files.image_id = images.id AND files.status != 'missing')"
+)
+
+
+def purge(store: Store, dry_run: bool = False) -> PurgeReport:
+    """Forget missing files, and the photos no file shows any more with every example given for
+    them. Examples are the user's decisions, so this runs only when the user asks for it."""
+    with store.transaction() as conn:
+        files = [
+            row[0]
+            for row in conn.execute("SELECT path FROM files WHERE status = 'missing' ORDER BY path")
+        ]
+        photos = conn.execute(f"SELECT COUNT(*) FROM ({_GONE_PHOTOS})").fetchone()[0]
+        examples = conn.execute(
+            f"SELECT COUNT(*) FROM examples WHERE image_id IN ({_GONE_PHOTOS})"
+        ).fetchone()[0]
+        if not dry_run:
+            conn.execute(f"DELETE FROM examples WHERE image_id IN ({_GONE_PHOTOS})")
+            conn.execute("DELETE FROM files WHERE status = 'missing'")
+            # Embeddings follow by cascade; nothing else refers to an image.
+            conn.execute(f"DELETE FROM images WHERE id IN ({_GONE_PHOTOS})")
+    return PurgeReport(files, photos, examples)

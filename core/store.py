@@ -115,9 +115,14 @@ def _migrate_to_1(db: sqlite_utils.Database) -> None:
     _execute_script(db, _SCHEMA_V1)
 
 
+def _migrate_to_2(db: sqlite_utils.Database) -> None:
+    """Per-folder polling: network shares deliver no native change events to a watcher."""
+    db.conn.execute("ALTER TABLE folders ADD COLUMN poll INTEGER NOT NULL DEFAULT 0")
+
+
 # Forward migrations, in order: entry i brings a database from version i to version i + 1.
 # To change the schema, append a function here; never edit one that has shipped.
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_migrate_to_1]
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_migrate_to_1, _migrate_to_2]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from tests.e2e.conftest import run_process
 from tests.photos import write_photo
+from tests.privacy import DENY_NETWORK, NETWORK_ATTEMPT
 
 PAIRS = {"red": "red+green", "green": "red+green", "blue": "blue+yellow", "yellow": "blue+yellow"}
 
@@ -178,16 +179,6 @@ def test_missing_weights_offline_exit_2_naming_both_fixes(tmp_path):
     assert len(result.err.strip().splitlines()) == 1
 
 
-AUDIT_PRELUDE = """
-import sys
-def _deny_network(event, args):
-    if event in ("socket.connect", "socket.getaddrinfo", "socket.gethostbyname", "socket.sendto"):
-        sys.stderr.write(f"NETWORK ATTEMPT {event} {args!r}\\n")
-        raise PermissionError("network use during a test of privacy")
-sys.addaudithook(_deny_network)
-"""
-
-
 def test_scan_tag_reject_predict_export_status_never_touch_the_network(tmp_path, photo_set):
     photos = tmp_path / "photos"
     for index in range(3):
@@ -206,8 +197,8 @@ def test_scan_tag_reject_predict_export_status_never_touch_the_network(tmp_path,
         ["model", "list"],
     ]
     for command in commands:
-        result = run_process(*library, *command, prelude=AUDIT_PRELUDE)
-        assert "NETWORK ATTEMPT" not in result.err, (command, result.err)
+        result = run_process(*library, *command, prelude=DENY_NETWORK)
+        assert NETWORK_ATTEMPT not in result.err, (command, result.err)
         assert result.code == 0, (command, result.err)
 
 
