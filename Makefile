@@ -18,7 +18,7 @@ $(VENV)/.installed-test: $(VENV)/.installed
 	touch $@
 
 run: $(VENV)/.installed
-	$(BIN)/phototag status
+	$(BIN)/phototag gui
 
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check .

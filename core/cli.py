@@ -6,8 +6,10 @@ on stderr for every expected failure, progress bars only on a terminal.
 from __future__ import annotations
 
 import json
+import signal
 import sqlite3
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -110,12 +112,20 @@ def folders() -> None:
 
 @folders.command("add")
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option(
+    "--poll/--no-poll",
+    default=None,
+    help="Let 'phototag watch' poll the folder: for network shares, which send no change events.",
+)
 @pass_context
-def folders_add(ctx: _Context, paths: tuple[str, ...]) -> None:
+def folders_add(ctx: _Context, paths: tuple[str, ...], poll: bool | None) -> None:
     """Add one or more folders (then run 'phototag scan')."""
     for path in paths:
         folder, added = ctx.library.add_folder(path)
-        click.echo(f"{'added' if added else 'already in the library'}: {folder.path}")
+        if poll is not None:
+            ctx.library.set_polling(folder.path, poll)
+        polled = " (watched by polling)" if poll else ""
+        click.echo(f"{'added' if added else 'already in the library'}: {folder.path}{polled}")
 
 
 @folders.command("remove")
@@ -165,6 +175,8 @@ def scan(ctx: _Context, model: str | None, weights: str | None) -> None:
     if len(report.unreadable) > UNREADABLE_SHOWN:
         more = len(report.unreadable) - UNREADABLE_SHOWN
         click.echo(f"... and {more} more unreadable files ('phototag status' lists them)", err=True)
+    for path, reason in report.unavailable:
+        click.echo(f"folder unavailable, its photos left as they were: {path}: {reason}", err=True)
     _note_if_meaningless(library)
 
 
@@ -423,6 +435,96 @@ def model_download(name: str) -> None:
     click.echo(f"downloading {spec.name} (~{spec.download_mb} MB)...", err=True)
     path = download_weights(spec.name)
     click.echo(f"{spec.name}: weights at {path}")
+
+
+# ----- desktop app -------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option(
+    "--model", "model", help="Model for scans started in the window (default: the library's)."
+)
+@pass_context
+def gui(ctx: _Context, model: str | None) -> None:
+    """Open the desktop app on this library."""
+    from phototag.app.main import run
+
+    sys.exit(run(ctx.library_dir, model))
+
+
+# ----- watching ----------------------------------------------------------------------------
+
+
+@contextmanager
+def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
+    """Ctrl-C and SIGTERM end `watch` normally (exit 0) instead of interrupting a write."""
+    previous = {
+        sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)
+    }
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _watch_printer(stopped: threading.Event):
+    """One line per folder state change and per batch that changed something; nothing else."""
+    from phototag.core.watch import Batch, FolderStatus, Stopped, describe
+
+    def show(event) -> None:
+        if isinstance(event, FolderStatus):
+            detail = f" ({event.detail})" if event.detail else ""
+            click.echo(f"{event.state}: {event.path}{detail}")
+        elif isinstance(event, Batch):
+            line = describe(event.report)
+            if line:
+                click.echo(line)
+            for path, reason in event.report.unreadable:
+                click.echo(f"skipped {path}: {reason}", err=True)
+        elif isinstance(event, Stopped):
+            stopped.set()
+
+    return show
+
+
+@cli.command()
+@pass_context
+def watch(ctx: _Context) -> None:
+    """Keep the library current until stopped: new, changed, moved and deleted photos are
+    taken in as they happen, after catching up with what changed while nothing was watching."""
+    from phototag.core.watch import Watcher
+
+    library = ctx.library
+    if not library.watched_folders():
+        raise UserError("no folders yet: add one with 'phototag folders add PATH'")
+    _note_if_meaningless(library)
+    stopped = threading.Event()
+    watcher = Watcher(library.root, on_event=_watch_printer(stopped))
+    with _stop_on_signals(stopped):
+        if _stderr_is_terminal():
+            click.echo("watching; Ctrl-C stops", err=True)
+        watcher.start()
+        stopped.wait()
+        watcher.stop()
+    if watcher.error is not None:
+        raise watcher.error
+
+
+@cli.command()
+@click.option("--dry-run", is_flag=True, help="Only list what would be removed.")
+@pass_context
+def purge(ctx: _Context, dry_run: bool) -> None:
+    """Forget photos that are gone from disk, with the examples given for them. Until then a
+    missing photo that comes back keeps every tag."""
+    report = ctx.library.purge(dry_run=dry_run)
+    if dry_run:
+        for path in report.files:
+            click.echo(path)
+    click.echo(
+        f"{'would remove' if dry_run else 'removed'} {len(report.files)} missing files, "
+        f"{report.photos} photos and {report.examples} examples"
+    )
 
 
 # ----- entry point -------------------------------------------------------------------------

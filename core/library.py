@@ -14,6 +14,17 @@ from pathlib import Path
 import numpy as np
 
 from phototag.core import ingest
+from phototag.core.browsing import (
+    NEAR_MISS_FLOOR,
+    NEAR_MISSES_SHOWN,
+    SEARCH_LIMIT,
+    FileIndex,
+    LabelReview,
+    PhotoDetails,
+    PhotoLabel,
+    PhotoRef,
+    best_first,
+)
 from phototag.core.errors import UserError
 from phototag.core.imprint import Prototype
 from phototag.core.models import DEFAULT_MODEL, get_spec
@@ -674,3 +685,260 @@ class Library:
             unreadable=unreadable,
             labels=self.labels(),
         )
+
+    # ----- browsing (for the GUI) ----------------------------------------------------------
+
+    _browse_cache: tuple[_ModelState | None, tuple, FileIndex] | None = None
+
+    @property
+    def thumbnail_dir(self) -> Path:
+        """Thumbnails are derived data: they live in the library's cache, keyed by content."""
+        return self.root / "cache" / "thumbnails"
+
+    def reload(self) -> None:
+        """Forget the in-memory view so the next read sees what another thread or process
+        wrote (the GUI calls this after a scan ran in its worker)."""
+        self._loaded = None
+        self._browse_cache = None
+
+    def photos(
+        self, all_of: Iterable[str] = (), any_of: Iterable[str] = (), folder: str | None = None
+    ) -> list[PhotoRef]:
+        """Present photos in path order: below `folder`, carrying every label in `all_of` and
+        at least one in `any_of` (confirmed or suggested)."""
+        index = self._file_index()
+        mask = index.in_folder(folder) & self._carrying(index, all_of, any_of)
+        return index.refs(np.flatnonzero(mask))
+
+    def photo(self, path: str | Path) -> PhotoDetails:
+        """One present photo's file facts and every label it carries or was refused."""
+        rows = self.store.query(
+            "SELECT files.path, files.size, files.mtime_ns, files.image_id, images.content_hash, "
+            "images.width, images.height, images.taken_at FROM files "
+            "JOIN images ON images.id = files.image_id WHERE files.path = ? AND status = 'ok'",
+            (str(path),),
+        )
+        if not rows:
+            raise UserError(f"not a photo in this library: {printable(str(path))}")
+        row = rows[0]
+        mtime = None if row["mtime_ns"] is None else row["mtime_ns"] / 1e9
+        return PhotoDetails(
+            path=row["path"],
+            content_hash=row["content_hash"],
+            size=row["size"],
+            mtime=mtime,
+            width=row["width"],
+            height=row["height"],
+            taken_at=row["taken_at"],
+            labels=self._labels_of(row["image_id"]),
+        )
+
+    def review(self, label: str, near_misses: int = NEAR_MISSES_SHOWN) -> LabelReview:
+        """A label's confirmed, suggested (best first), near-miss and rejected photos."""
+        name = self._require_label(label)["name"]
+        state = self._state()
+        if state is None:
+            return LabelReview(name, None, None, True, (0.0, 1.0), [], [], [], [])
+        column = self._column(state, name)
+        head = state.heads[column]
+        index = self._file_index()
+        cosine = self._file_scores(index, state.scores[:, column])
+        with np.errstate(over="ignore"):
+            score = probability(cosine, head.threshold, head.calibration.slope)
+        polarity = np.fromiter(
+            (head.examples.get(int(i), 0) for i in index.image_ids), np.int8, len(index.paths)
+        )
+        free = (polarity == 0) & (index.rows >= 0)
+        decided = free & (cosine >= head.threshold)
+        near = free & ~decided & (score >= NEAR_MISS_FLOOR)
+        column_scores = state.scores[:, column]
+        score_range = (
+            (float(column_scores.min()), float(column_scores.max()))
+            if len(column_scores)
+            else (0.0, 1.0)
+        )
+        return LabelReview(
+            label=name,
+            threshold=None if math.isinf(head.threshold) else float(head.threshold),
+            automatic_threshold=(
+                None if math.isinf(head.calibration.threshold) else head.calibration.threshold
+            ),
+            threshold_is_automatic=head.user_threshold is None,
+            score_range=score_range,
+            confirmed=index.refs(best_first(cosine, polarity == 1), score),
+            suggested=index.refs(best_first(cosine, decided), score),
+            near_misses=index.refs(best_first(cosine, near, near_misses), score),
+            rejected=index.refs(best_first(cosine, polarity == -1), score),
+        )
+
+    def search(
+        self,
+        query: str | np.ndarray,
+        all_of: Iterable[str] = (),
+        any_of: Iterable[str] = (),
+        folder: str | None = None,
+        limit: int = SEARCH_LIMIT,
+    ) -> list[PhotoRef]:
+        """Photos nearest in meaning to a text, best first; `score` is the cosine similarity.
+
+        `query` may be an embedding from embed_text(), so the model can run in another thread.
+        """
+        state = self._state()
+        if state is None or not len(state.matrix):
+            return []
+        vector = self.embed_text(query) if isinstance(query, str) else query
+        index = self._file_index()
+        similarity = state.matrix.embeddings @ np.asarray(vector, dtype=np.float32)
+        scores = self._file_scores(index, similarity)
+        mask = (index.rows >= 0) & index.in_folder(folder)
+        mask &= self._carrying(index, all_of, any_of)
+        return index.refs(best_first(scores, mask, limit), scores)
+
+    def embed_text(self, text: str) -> np.ndarray:
+        """CLIP's embedding of a text. Loads the model on first use: keep it off a GUI thread."""
+        if not text.strip():
+            raise UserError("type what to search for")
+        return self._encoder().encode_texts([text.strip()])[0]
+
+    def _file_index(self) -> FileIndex:
+        """Present files with their matrix rows, cached until the files or the view change."""
+        state = self._state()
+        signature = tuple(
+            self.store.conn.execute(
+                "SELECT COUNT(*), MAX(id), MAX(seen_at), SUM(status = 'ok') FROM files"
+            ).fetchone()
+        )
+        cached = self._browse_cache
+        if cached is not None and cached[0] is state and cached[1] == signature:
+            return cached[2]
+        rows = self.store.conn.execute(
+            "SELECT files.path, images.content_hash, files.image_id FROM files "
+            "JOIN images ON images.id = files.image_id WHERE files.status = 'ok' "
+            "ORDER BY files.path"
+        ).fetchall()
+        image_ids = np.fromiter((r[2] for r in rows), np.int64, len(rows))
+        lookup = (lambda _: None) if state is None else state.matrix.row
+        matrix_rows = np.fromiter(
+            (-1 if (found := lookup(i)) is None else found for i in image_ids),
+            np.int64,
+            len(rows),
+        )
+        index = FileIndex([r[0] for r in rows], [r[1] for r in rows], image_ids, matrix_rows)
+        self._browse_cache = (state, signature, index)
+        return index
+
+    @staticmethod
+    def _file_scores(index: FileIndex, image_scores: np.ndarray) -> np.ndarray:
+        """Per-image scores spread to files; files not embedded yet score -inf."""
+        scores = np.full(len(index.paths), -np.inf, dtype=np.float32)
+        embedded = index.rows >= 0
+        scores[embedded] = image_scores[index.rows[embedded]]
+        return scores
+
+    def _column(self, state: _ModelState, label: str) -> int:
+        wanted = self._require_label(label)["id"]
+        for column, head in enumerate(state.heads):
+            if head.label_id == wanted:
+                return column
+        raise UserError(f"label {label!r} was made elsewhere: reload the library to see it")
+
+    def _carrying(self, index: FileIndex, all_of: Iterable[str], any_of: Iterable[str]):
+        """Mask of files carrying all of `all_of` and any of `any_of` (no labels: all files)."""
+        all_of, any_of = list(all_of), list(any_of)
+        mask = np.ones(len(index.paths), dtype=bool)
+        if not all_of and not any_of:
+            return mask
+        state = self._state()
+        if state is None:
+            return ~mask
+        decided = state.decisions()
+        carried = np.zeros((len(index.paths), len(state.heads)), dtype=bool)
+        embedded = index.rows >= 0
+        carried[embedded] = decided[index.rows[embedded]]
+        if all_of:
+            mask &= carried[:, [self._column(state, n) for n in all_of]].all(axis=1)
+        if any_of:
+            mask &= carried[:, [self._column(state, n) for n in any_of]].any(axis=1)
+        return mask
+
+    def _labels_of(self, image_id: int) -> list[PhotoLabel]:
+        """Confirmed first, then suggested, then rejected; best score first within each."""
+        state = self._state()
+        row = None if state is None else state.matrix.row(image_id)
+        if row is None:
+            return []
+        found = []
+        for column, head in enumerate(state.heads):
+            cosine = float(state.scores[row, column])
+            polarity = head.examples.get(image_id, 0)
+            if polarity == 0 and not cosine >= head.threshold:
+                continue
+            with np.errstate(over="ignore"):
+                score = float(probability(cosine, head.threshold, head.calibration.slope))
+            state_name = {1: "confirmed", -1: "rejected", 0: "suggested"}[polarity]
+            found.append(PhotoLabel(head.name, round(score, 4), state_name))
+        rank = {"confirmed": 0, "suggested": 1, "rejected": 2}
+        return sorted(found, key=lambda label: (rank[label.state], -label.score))
+
+    # ----- watching ------------------------------------------------------------------------
+
+    def ingest_paths(
+        self, paths: Iterable[str | Path], progress: ingest.ProgressCallback | None = None
+    ) -> ingest.ScanReport:
+        """Bring just these paths up to date, files or folders, present or gone: the watcher's
+        batch of settled changes, or a folder that came back. The same pipeline and model as a
+        scan; labels are re-fit only when photos were embedded, as only those move thresholds."""
+        targets = [str(p) for p in paths]
+        if not targets:
+            return ingest.ScanReport()
+        encoder = self._encoder()
+        model_id = self._register_model(encoder, None)
+        folders = self.store.query("SELECT id, path FROM folders ORDER BY path")
+        report = ingest.update(self.store, encoder, model_id, folders, targets, progress)
+        if report.embedded:
+            self._refit_all()
+        return report
+
+    def _refit_all(self) -> None:
+        """Re-fit every label inside one write transaction: a label that another Library (the
+        GUI, while the watcher works) changes meanwhile waits, rather than being overwritten
+        with weights from before its change."""
+        try:
+            with self.store.transaction():
+                self._state(refit=True)
+        except BaseException:
+            self._loaded = None  # the view may be ahead of the rolled-back database
+            raise
+
+    def watched_folders(self) -> dict[str, bool]:
+        """Every folder to keep current, each with whether it is polled rather than watched
+        through the system's change events."""
+        rows = self.store.query("SELECT path, poll FROM folders WHERE watching = 1 ORDER BY path")
+        return {row["path"]: bool(row["poll"]) for row in rows}
+
+    def set_polling(self, path: str | Path, poll: bool) -> None:
+        """Watch a folder by polling: network shares deliver no change events."""
+        canonical = _canonical(path)
+        with self.store.transaction() as conn:
+            changed = conn.execute(
+                "UPDATE folders SET poll = ? WHERE path = ?", (int(poll), canonical)
+            ).rowcount
+        if not changed:
+            raise UserError(f"not a library folder: {path}")
+
+    def folder_problem(self, path: str) -> str | None:
+        """Why a library folder cannot be read now (None when it can), e.g. an unplugged drive:
+        such a folder is paused, never emptied."""
+        rows = self.store.query("SELECT id, path FROM folders WHERE path = ?", (path,))
+        if not rows:
+            return "not a library folder"
+        return ingest.folder_problem(self.store, rows[0])
+
+    def purge(self, dry_run: bool = False) -> ingest.PurgeReport:
+        """Forget missing files and the photos no file shows any more, with the examples given
+        for them; until then a photo that comes back keeps every tag. A dry run only tells."""
+        with self.store.transaction():
+            report = ingest.purge(self.store, dry_run)
+            if report.photos and not dry_run:
+                self._refit_all()
+        return report

@@ -1,0 +1,70 @@
+"""Start the desktop app: `phototag gui` and the `phototag-gui` launcher both end here."""
+
+from __future__ import annotations
+
+import argparse
+import ctypes.util
+import os
+import sys
+from pathlib import Path
+
+from PySide6.QtWidgets import QApplication
+
+from phototag.app.main_window import MainWindow
+from phototag.app.style import apply_style
+from phototag.core.errors import EnvironmentProblem
+from phototag.core.library import Library
+
+
+def display_problem() -> str | None:
+    """Why no window can open here, checked first: Qt itself aborts the process instead."""
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return None
+    if os.environ.get("WAYLAND_DISPLAY"):
+        return None
+    if not os.environ.get("DISPLAY"):
+        return "no display to open a window on (DISPLAY is not set); the command line works here"
+    if ctypes.util.find_library("xcb-cursor") is None:
+        return (
+            "Qt needs the system library libxcb-cursor0 to open a window; install it "
+            "(e.g. 'sudo apt install libxcb-cursor0')"
+        )
+    return None
+
+
+def make_application(argv: list[str] | None = None) -> QApplication:
+    """The one QApplication, named so QSettings and the desktop entry find it."""
+    app = QApplication.instance() or QApplication(argv or [sys.argv[0]])
+    app.setApplicationName("Phototag")
+    app.setOrganizationName("phototag")
+    app.setDesktopFileName("org.phototag.Phototag")
+    apply_style(app)
+    return app
+
+
+def run(library_dir: str | Path | None = None, model: str | None = None) -> int:
+    """Open the library's window and run until it is closed; returns the exit code."""
+    problem = display_problem()
+    if problem is not None:
+        raise EnvironmentProblem(problem)
+    app = make_application()
+    with Library.open(library_dir) as library:
+        window = MainWindow(library, model=model)
+        window.show()
+        return app.exec()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="phototag-gui", description="Phototag's desktop app.")
+    parser.add_argument("--library", help="library folder (default: $PHOTOTAG_LIBRARY)")
+    parser.add_argument("--model", help="model for scans (default: the library's, else ViT-B-32)")
+    args = parser.parse_args(argv)
+    try:
+        sys.exit(run(args.library, args.model))
+    except EnvironmentProblem as exc:
+        print(f"phototag-gui: {exc}", file=sys.stderr)
+        sys.exit(exc.exit_code)
+
+
+if __name__ == "__main__":
+    main()

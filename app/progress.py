@@ -1,0 +1,84 @@
+"""The scan's progress in the status bar: done/total, rate, time left, pause and cancel.
+
+Never a modal dialog: the library stays usable while photos are embedded.
+"""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QToolButton, QWidget
+
+from phototag.app.style import icon
+
+RATE_WINDOW_S = 8.0  # the rate is measured over the last few seconds, so it follows changes
+
+
+def format_eta(seconds: float) -> str:
+    seconds = max(0, round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+class ScanProgress(QWidget):
+    pauseToggled = Signal(bool)  # noqa: N815  True = paused
+    cancelRequested = Signal()  # noqa: N815
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 6, 0)
+        layout.setSpacing(8)
+        self.text = QLabel()
+        self.bar = QProgressBar()
+        self.bar.setFixedWidth(200)
+        self.pause_button = QToolButton()
+        self.pause_button.setIcon(icon("pause"))
+        self.pause_button.setToolTip("Pause the scan")
+        self.pause_button.setCheckable(True)
+        self.pause_button.toggled.connect(self._toggled)
+        self.cancel_button = QToolButton()
+        self.cancel_button.setIcon(icon("stop"))
+        self.cancel_button.setToolTip("Stop the scan (finished photos are kept; it resumes later)")
+        self.cancel_button.clicked.connect(self.cancelRequested)
+        for widget in (self.text, self.bar, self.pause_button, self.cancel_button):
+            layout.addWidget(widget)
+        self._samples: list[tuple[float, int]] = []
+        self.hide()
+
+    def start(self, message: str = "Loading the model…") -> None:
+        self._samples = []
+        self.pause_button.blockSignals(True)
+        self.pause_button.setChecked(False)
+        self.pause_button.setIcon(icon("pause"))
+        self.pause_button.blockSignals(False)
+        self.bar.setRange(0, 0)  # busy until the first count arrives
+        self.text.setText(message)
+        self.show()
+
+    def update_progress(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        self._samples.append((now, done))
+        self._samples = [s for s in self._samples if now - s[0] <= RATE_WINDOW_S]
+        self.bar.setRange(0, max(total, 1))
+        self.bar.setValue(done)
+        parts = [f"{done:,} / {total:,} photos"]
+        first_time, first_done = self._samples[0]
+        if now - first_time > 0.5 and done > first_done:
+            rate = (done - first_done) / (now - first_time)
+            parts.append(f"{rate:.0f}/s" if rate >= 10 else f"{rate:.1f}/s")
+            parts.append(f"{format_eta((total - done) / rate)} left")
+        if self.pause_button.isChecked():
+            parts.append("paused")
+        self.text.setText(" · ".join(parts))
+
+    def finish(self) -> None:
+        self.hide()
+
+    def _toggled(self, paused: bool) -> None:
+        self.pause_button.setIcon(icon("play" if paused else "pause"))
+        self.pause_button.setToolTip("Resume the scan" if paused else "Pause the scan")
+        self._samples = []
+        self.pauseToggled.emit(paused)

@@ -1,0 +1,154 @@
+"""The first-run page: what Phototag does in three steps, the one-time model download, and
+the button that starts everything (add a folder)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from phototag.app.style import app_icon, icon
+from phototag.core.models import ModelSpec
+
+STEPS = (
+    (
+        "Add a folder of photos",
+        "Phototag reads your photos where they are. It never moves, changes or uploads them.",
+    ),
+    (
+        "Let it look at every photo once",
+        "A CLIP model on this computer describes each photo. Browse while it works; "
+        "you can pause or stop at any time and it picks up where it left off.",
+    ),
+    (
+        "Tag three photos, watch the label spread",
+        "Select a few photos of your dog, type “Rex”, and every Rex photo in the library "
+        "lights up. Correct the few mistakes and it learns from them.",
+    ),
+)
+
+
+def hub_cache_dir() -> str:
+    from huggingface_hub import constants
+
+    return constants.HF_HUB_CACHE
+
+
+class WelcomePage(QWidget):
+    addFolderRequested = Signal()  # noqa: N815
+    folderChosen = Signal(str)  # noqa: N815
+    downloadRequested = Signal()  # noqa: N815
+
+    def __init__(self, spec: ModelSpec, parent=None):
+        super().__init__(parent)
+        self.setObjectName("welcome")
+        outer = QHBoxLayout(self)
+        outer.addStretch(1)
+        column = QVBoxLayout()
+        column.setSpacing(18)
+        column.addStretch(1)
+        logo = QLabel()
+        logo.setPixmap(app_icon().pixmap(72, 72))
+        title = QLabel("Welcome to Phototag")
+        title.setObjectName("welcomeTitle")
+        lead = QLabel(
+            "Teach it a label with three examples and it finds the rest of your library. "
+            "Everything happens on this computer."
+        )
+        lead.setObjectName("welcomeLead")
+        lead.setWordWrap(True)
+        for widget in (logo, title, lead):
+            column.addWidget(widget)
+        column.addWidget(self._steps())
+        self.spec = spec
+        column.addWidget(self._model_card())
+        column.addLayout(self._buttons())
+        column.addStretch(2)
+        holder = QWidget()
+        holder.setLayout(column)
+        holder.setMaximumWidth(640)
+        outer.addWidget(holder, 3)
+        outer.addStretch(1)
+
+    def _steps(self) -> QFrame:
+        card = QFrame()
+        card.setObjectName("card")
+        grid = QGridLayout(card)
+        grid.setContentsMargins(20, 18, 20, 18)
+        grid.setHorizontalSpacing(14)
+        grid.setVerticalSpacing(14)
+        for row, (heading, text) in enumerate(STEPS):
+            number = QLabel(str(row + 1))
+            number.setObjectName("stepNumber")
+            number.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            body = QLabel(f"<b>{heading}</b><br><span style='color:#9aa0a9'>{text}</span>")
+            body.setWordWrap(True)
+            grid.addWidget(number, row, 0, Qt.AlignmentFlag.AlignTop)
+            grid.addWidget(body, row, 1)
+        grid.setColumnStretch(1, 1)
+        return card
+
+    def _model_card(self) -> QFrame:
+        card = QFrame()
+        card.setObjectName("card")
+        row = QHBoxLayout(card)
+        row.setContentsMargins(20, 14, 20, 14)
+        self.model_badge = QLabel()
+        row.addWidget(self.model_badge, 0, Qt.AlignmentFlag.AlignTop)
+        self.model_text = QLabel(f"<b>The model: {self.spec.name}</b><br>Checking this computer…")
+        self.model_text.setWordWrap(True)
+        self.model_text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        row.addWidget(self.model_text, 1)
+        self.download_button = QPushButton(icon("download", "text"), "Download now")
+        self.download_button.hide()
+        self.download_button.clicked.connect(self.downloadRequested)
+        row.addWidget(self.download_button, 0, Qt.AlignmentFlag.AlignTop)
+        return card
+
+    def set_weights_present(self, present: bool | None) -> None:
+        """Explain the one-time download, or say that the model is already here."""
+        spec = self.spec
+        offline = "Phototag runs fully offline: no photo, label or search ever leaves this machine."
+        grey = "<span style='color:#9aa0a9'>{}</span>"
+        self.model_badge.setPixmap(
+            icon("check" if present else "download", "accent").pixmap(28, 28)
+        )
+        if present:
+            self.model_text.setText(
+                f"<b>The model, {spec.name}, is on this computer.</b><br>" + grey.format(offline)
+            )
+        else:
+            self.model_text.setText(
+                f"<b>One-time download: {spec.name} (about {spec.download_mb} MB)</b><br>"
+                + grey.format(f"Saved in {hub_cache_dir()}. After that, {offline}")
+            )
+        self.download_button.setVisible(not present)
+
+    def _buttons(self) -> QHBoxLayout:
+        row = QHBoxLayout()
+        add = QPushButton(icon("folder-plus", "#ffffff"), "  Add a folder…")
+        add.setObjectName("primary")
+        add.setMinimumHeight(40)
+        add.clicked.connect(self.addFolderRequested)
+        row.addWidget(add)
+        pictures = Path.home() / "Pictures"
+        if pictures.is_dir():
+            shortcut = QPushButton(f"Use {pictures}")
+            shortcut.setMinimumHeight(40)
+            shortcut.clicked.connect(lambda: self.folderChosen.emit(str(pictures)))
+            row.addWidget(shortcut)
+        row.addStretch(1)
+        return row
+
+    def set_download_state(self, text: str, busy: bool) -> None:
+        self.model_text.setText(text)
+        self.download_button.setEnabled(not busy)

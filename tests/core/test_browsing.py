@@ -1,0 +1,116 @@
+"""What the GUI reads from a Library: listings, details, label reviews, search, thumbnails."""
+
+from __future__ import annotations
+
+import pytest
+
+from phototag.core.decode import UnreadableImage
+from phototag.core.errors import UserError
+from phototag.core.thumbnails import THUMBNAIL_SIDE, ThumbnailCache
+
+
+def test_photos_lists_present_files_and_filters_by_labels_and_folder(library, photo_set):
+    root, made = photo_set
+    everything = library.photos()
+    assert len(everything) == sum(len(p) for p in made.values())
+    assert [p.path for p in everything] == sorted(p.path for p in everything)
+
+    library.tag("red", made["red"][:3])
+    library.tag("blue", made["blue"][:3])
+    red = {p.path for p in library.photos(all_of=["red"])}
+    blue = {p.path for p in library.photos(all_of=["blue"])}
+    assert {str(p) for p in made["red"][:3]} <= red
+    assert {p.path for p in library.photos(any_of=["red", "blue"])} == red | blue
+    assert {p.path for p in library.photos(all_of=["red", "blue"])} == red & blue
+    in_green = library.photos(folder=str(root / "green"))
+    assert {p.path for p in in_green} == {str(p) for p in made["green"]}
+    with pytest.raises(UserError):
+        library.photos(all_of=["no such label"])
+
+
+def test_review_splits_a_label_into_confirmed_suggested_near_misses_and_rejected(
+    library, photo_set
+):
+    _, made = photo_set
+    library.tag("red", made["red"][:3])
+    library.reject("red", made["red+green"][:1])
+    review = library.review("red")
+
+    assert {p.path for p in review.confirmed} == {str(p) for p in made["red"][:3]}
+    assert [p.path for p in review.rejected] == [str(made["red+green"][0])]
+    suggested = [p.score for p in review.suggested]
+    assert suggested == sorted(suggested, reverse=True)
+    assert all(score >= 0.5 for score in suggested)
+    assert all(p.score < 0.5 for p in review.near_misses)
+    shown = [
+        p.path
+        for group in (review.confirmed, review.suggested, review.near_misses, review.rejected)
+        for p in group
+    ]
+    assert len(shown) == len(set(shown))
+    low, high = review.score_range
+    assert low <= review.threshold <= high
+    assert review.threshold_is_automatic
+
+    library.set_threshold("red", high)
+    assert len(library.review("red").suggested) < len(suggested)
+
+
+def test_photo_details_carry_each_label_state(library, photo_set):
+    _, made = photo_set
+    library.tag("red", made["red"][:3])
+    library.reject("red", made["red"][3:4])
+    photo = library.photo(made["red"][0])
+    assert (photo.width, photo.height) == (320, 240)
+    assert photo.size == made["red"][0].stat().st_size
+    assert [(label.name, label.state) for label in photo.labels] == [("red", "confirmed")]
+    assert library.photo(made["red"][3]).labels[0].state == "rejected"
+    suggested = library.review("red").suggested[0].path
+    assert library.photo(suggested).labels[0].state == "suggested"
+    with pytest.raises(UserError):
+        library.photo("/no/such/photo.jpg")
+
+
+def test_search_ranks_by_one_product_with_the_text_embedding(library, photo_set):
+    _, made = photo_set
+    found = library.search("a red photo", limit=10)
+    assert len(found) == 10
+    scores = [p.score for p in found]
+    assert scores == sorted(scores, reverse=True)
+    vector = library.embed_text("a red photo")
+    assert [p.path for p in library.search(vector, limit=10)] == [p.path for p in found]
+    library.tag("green", made["green"][:3])
+    carrying = {p.path for p in library.photos(all_of=["green"])}
+    assert {p.path for p in library.search(vector, all_of=["green"])} <= carrying
+    with pytest.raises(UserError):
+        library.embed_text("   ")
+
+
+def test_reload_sees_what_another_library_object_wrote(library, library_dir, photo_set):
+    from phototag.core.library import Library
+
+    _, made = photo_set
+    assert library.labels() == []
+    with Library(library_dir) as other:
+        other.tag("blue", made["blue"][:3])
+    library.reload()
+    assert [label.name for label in library.labels()] == ["blue"]
+
+
+def test_thumbnails_are_cached_by_content_hash(tmp_path, photo_set):
+    _, made = photo_set
+    cache = ThumbnailCache(tmp_path / "thumbnails")
+    made_path = cache.get(made["red"][0], "ab" * 32)
+    assert made_path == tmp_path / "thumbnails" / "ab" / f"{'ab' * 32}.jpg"
+    from PIL import Image
+
+    with Image.open(made_path) as image:
+        assert min(image.size) == min(THUMBNAIL_SIDE, 240)
+    stamp = made_path.stat().st_mtime_ns
+    assert cache.get(made["blue"][0], "ab" * 32) == made_path  # same hash: not made again
+    assert made_path.stat().st_mtime_ns == stamp
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"not an image")
+    with pytest.raises(UnreadableImage):
+        cache.get(broken, "cd" * 32)
+    assert list((tmp_path / "thumbnails").rglob("*.part")) == []
