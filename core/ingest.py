@@ -426,10 +426,12 @@ class Ingest:
         went): its row goes, so nothing is reported lost. Run after every folder is done, as a
         move between folders is seen as a vanished file in one and a new file in the other."""
         with self.store.transaction() as conn:
+            # SELECT then DELETE rather than DELETE ... RETURNING, which needs SQLite 3.35.
             dropped = conn.execute(
-                "DELETE FROM files WHERE status = 'missing' AND image_id IN "
-                "(SELECT image_id FROM files WHERE status = 'ok') RETURNING id, image_id"
+                "SELECT id, image_id FROM files WHERE status = 'missing' AND image_id IN "
+                "(SELECT image_id FROM files WHERE status = 'ok')"
             ).fetchall()
+            conn.executemany("DELETE FROM files WHERE id = ?", [(row_id,) for row_id, _ in dropped])
         self.report.missing -= sum(1 for row_id, _ in dropped if row_id in self._newly_missing)
         left = {image_id for _, image_id in dropped}
         self.report.moved += sum(1 for image_id in self._linked_images if image_id in left)
