@@ -46,6 +46,7 @@ from phototag.app.progress import ScanProgress
 from phototag.app.search import LabelFilter, SearchBox
 from phototag.app.sidebar import Sidebar
 from phototag.app.style import icon
+from phototag.app.text import count
 from phototag.app.thumbnail_loader import ThumbnailLoader
 from phototag.app.welcome import WelcomePage
 from phototag.app.workers import (
@@ -445,7 +446,7 @@ class MainWindow(QMainWindow):
         info = next((i for i in self.library.labels() if i.name == change.label), None)
         suggested = info.suggested if info else 0
         self.notify(
-            f"Tagged {len(paths)} photo(s) as {change.label}: {suggested} more suggested. "
+            f"Tagged {count(len(paths), 'photo')} as {change.label}: {suggested:,} more suggested. "
             f"Click {change.label} in the sidebar to review them."
         )
 
@@ -468,7 +469,7 @@ class MainWindow(QMainWindow):
             self.grid.clearSelection()
             self.refresh_labels()
             done = "Confirmed" if verb == "tag" else "Rejected"
-            self.notify(f"{done} {len(paths)} photo(s) for {label}.")
+            self.notify(f"{done} {count(len(paths), 'photo')} for {label}.")
 
     def _decide_shown(self, label: str, action: str) -> None:
         paths = self.grid.selected_paths()[:1]

@@ -17,6 +17,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from phototag.app.text import count
+
 
 class ProblemsPanel(QDockWidget):
     def __init__(self, parent=None):
@@ -57,8 +59,8 @@ class ProblemsPanel(QDockWidget):
             item.setToolTip(0, path)
             self.table.addTopLevelItem(item)
         self.summary.setText(
-            f"{len(files)} file(s) could not be read and were skipped. The rest of the library "
-            "is fine; fix or remove these files and scan again."
+            f"{count(len(files), 'file')} could not be read and were skipped. The rest of the "
+            "library is fine; fix or remove these files and scan again."
         )
         return new and bool(files)
 
