@@ -358,6 +358,7 @@ class Ingest:
         return self.store.scalar("SELECT id FROM images WHERE content_hash = ?", (digest,))
 
     def _record_file(self, candidate: _Candidate, image_id: int) -> None:
+        self._carry_examples(candidate.path, image_id)
         self.store.conn.execute(
             "INSERT INTO files(path, folder_id, image_id, size, mtime_ns, status, reason, seen_at) "
             "VALUES (?, ?, ?, ?, ?, 'ok', NULL, ?) ON CONFLICT(path) DO UPDATE SET "
@@ -373,6 +374,28 @@ class Ingest:
                 now(),
             ),
         )
+
+    def _carry_examples(self, path: str, image_id: int) -> None:
+        """An edited photo is new content at the same path: the labels the user gave it move to
+        the new content, unless another file still shows the old one (then they stay there)."""
+        conn = self.store.conn
+        previous = self.store.scalar(
+            "SELECT image_id FROM files WHERE path = ? AND status = 'ok'", (path,)
+        )
+        if previous is None or previous == image_id:
+            return
+        shown_elsewhere = self.store.scalar(
+            "SELECT EXISTS(SELECT 1 FROM files WHERE image_id = ? AND status = 'ok' AND path != ?)",
+            (previous, path),
+        )
+        if shown_elsewhere:
+            return
+        conn.execute(
+            "INSERT OR IGNORE INTO examples(label_id, image_id, polarity, source, created_at) "
+            "SELECT label_id, ?, polarity, source, created_at FROM examples WHERE image_id = ?",
+            (image_id, previous),
+        )
+        conn.execute("DELETE FROM examples WHERE image_id = ?", (previous,))
 
     def _record_unreadable(self, path: str, folder_id: int, reason: str) -> None:
         with self.store.transaction() as conn:

@@ -256,3 +256,34 @@ def test_a_prompted_label_starts_from_its_text_embedding_and_examples_take_over(
     _, again = _head(reopened, "sky")
     assert np.array_equal(again.prototype.weight(), head.prototype.weight())
     reopened.close()
+
+
+def test_an_edited_photo_keeps_the_labels_the_user_gave_it(small_library):
+    library, folder = small_library
+    library.tag("red", [folder / "red_0.jpg"])
+    library.reject("blue", [folder / "red_0.jpg"])
+    write_photo(folder / "red_0.jpg", ["red", "yellow"], seed=999)  # edited in place
+
+    report = library.scan()
+
+    assert report.embedded == 1
+    labels = {p.path: p.labels for p in library.predictions()}
+    assert labels[str(folder / "red_0.jpg")]["red"].confirmed
+    assert "blue" not in labels[str(folder / "red_0.jpg")]
+    assert library.purge().examples == 0
+    assert next(i for i in library.labels() if i.name == "red").confirmed == 1
+
+
+def test_editing_one_of_two_copies_leaves_the_labels_with_the_untouched_copy(small_library):
+    library, folder = small_library
+    shutil.copy(folder / "red_1.jpg", folder / "copy.jpg")
+    library.scan()
+    library.tag("red", [folder / "red_1.jpg"])
+    write_photo(folder / "copy.jpg", ["blue"], seed=998)
+
+    library.scan()
+
+    labels = {p.path: p.labels for p in library.predictions()}
+    assert labels[str(folder / "red_1.jpg")]["red"].confirmed
+    edited = labels[str(folder / "copy.jpg")]
+    assert "red" not in edited or not edited["red"].confirmed
