@@ -743,8 +743,7 @@ class Library:
         head = state.heads[column]
         index = self._file_index()
         cosine = self._file_scores(index, state.scores[:, column])
-        with np.errstate(over="ignore"):
-            score = probability(cosine, head.threshold, head.calibration.slope)
+        score = probability(cosine, head.threshold, head.calibration.slope)
         polarity = np.fromiter(
             (head.examples.get(int(i), 0) for i in index.image_ids), np.int8, len(index.paths)
         )
@@ -873,8 +872,7 @@ class Library:
             polarity = head.examples.get(image_id, 0)
             if polarity == 0 and not cosine >= head.threshold:
                 continue
-            with np.errstate(over="ignore"):
-                score = float(probability(cosine, head.threshold, head.calibration.slope))
+            score = float(probability(cosine, head.threshold, head.calibration.slope))
             state_name = {1: "confirmed", -1: "rejected", 0: "suggested"}[polarity]
             found.append(PhotoLabel(head.name, round(score, 4), state_name))
         rank = {"confirmed": 0, "suggested": 1, "rejected": 2}

@@ -106,5 +106,10 @@ def calibrate(
 
 
 def probability(scores: np.ndarray, threshold: float | np.ndarray, slope: float | np.ndarray):
-    """The score people see: 0.5 at the threshold, rising with similarity."""
-    return 1.0 / (1.0 + np.exp(-np.asarray(slope) * (scores - np.asarray(threshold))))
+    """The score people see: 0.5 at the threshold, rising with similarity.
+
+    Far below a steep threshold exp() overflows to inf and the score is exactly 0, as it should
+    be; the overflow itself is expected, so it is not reported.
+    """
+    with np.errstate(over="ignore"):
+        return 1.0 / (1.0 + np.exp(-np.asarray(slope) * (scores - np.asarray(threshold))))

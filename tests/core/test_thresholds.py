@@ -3,6 +3,8 @@ standing out from the library without positives, and rejections that move it."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -57,6 +59,13 @@ def test_one_odd_rejection_does_not_switch_a_label_off(library_scores):
     held_out = np.array([0.69, 0.71, 0.74])
     result = calibrate(unlabeled, held_out, np.array([0.95]))
     assert result.threshold < held_out.min()
+
+
+def test_probability_far_below_a_steep_threshold_is_zero_without_a_warning():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert probability(np.array([0.0]), 0.9, 2000.0)[0] == 0.0
+        assert probability(np.array([0.5]), np.inf, 1.0)[0] == 0.0
 
 
 def test_probability_is_one_half_at_the_threshold_and_rises_with_the_score():
