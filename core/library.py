@@ -641,8 +641,7 @@ class Library:
             return
         columns = list(range(len(state.heads)))
         if label is not None:
-            wanted = self._require_label(label)["id"]
-            columns = [c for c, h in enumerate(state.heads) if h.label_id == wanted]
+            columns = [self._column(state, label)]
         decided = state.decisions()
         scores = state.probabilities()
         confirmed = [set(h.ids(1)) for h in state.heads]
