@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -26,6 +25,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from phototag.core import network
+from phototag.core.atomic import replacing
 from phototag.core.errors import EnvironmentProblem, UserError, WeightsMissing
 from phototag.core.models import TINY_MODEL, ModelSpec, get_spec
 from phototag.core.paths import models_dir
@@ -282,14 +282,8 @@ def _write_tiny_weights(path: Path) -> None:
         torch.manual_seed(_TINY_SEED)
         model = open_clip.create_model(TINY_MODEL, pretrained=None)
     state = {key: value.contiguous() for key, value in model.state_dict().items()}
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        save_file(state, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with replacing(path) as temporary:
+        save_file(state, str(temporary))
 
 
 def _sha256_prefix(path: Path) -> str:

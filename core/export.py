@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TextIO
 
+from phototag.core.atomic import replacing
 from phototag.core.errors import UserError
 from phototag.core.library import Prediction
 
@@ -61,13 +60,10 @@ def write_file(fmt: str, predictions: Iterable[Prediction], path: Path) -> None:
     """Write atomically: a crash leaves the old export or the new one, never half of one."""
     path = path.expanduser().absolute()
     try:
-        handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        with (
+            replacing(path) as temporary,
+            open(temporary, "w", encoding="utf-8", newline="") as out,
+        ):
+            write(fmt, predictions, out)
     except OSError as exc:
         raise UserError(f"cannot write {path}: {exc.strerror or exc}") from exc
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
-            write(fmt, predictions, out)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise

@@ -8,12 +8,11 @@ through core.decode, which handles orientation, every supported format and hosti
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 from PIL import Image
 
+from phototag.core.atomic import replacing
 from phototag.core.decode import decode_image
 
 THUMBNAIL_SIDE = 256  # the short side; grid cells are smaller, so a crop of it stays sharp
@@ -47,14 +46,8 @@ class ThumbnailCache:
     @staticmethod
     def _write(image: Image.Image, target: Path) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=target.parent, suffix=".part")
-        try:
-            with os.fdopen(handle, "wb") as out:
-                image.save(out, "JPEG", quality=JPEG_QUALITY, optimize=True)
-            os.replace(temporary, target)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        with replacing(target) as temporary:
+            image.save(temporary, "JPEG", quality=JPEG_QUALITY, optimize=True)
 
 
 def make_thumbnail(photo: Path, side: int = THUMBNAIL_SIDE) -> Image.Image:
