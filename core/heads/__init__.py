@@ -1,0 +1,77 @@
+"""Label heads: the ways a label's classifier can be made from what the user taught it.
+
+Every head is fitted from ONE label's examples alone, so labels stay independent (multi-label:
+each label has its own scores and threshold) and adding a label never changes another one. A
+photo nobody tagged is unknown, not a negative: only explicit rejections are negatives, and the
+few methods that need more negatives than that say so (`Method.uses_others`), accepting that
+their labels are no longer independent.
+
+MWI (Multi-label Weight Imprinting) is the default. The library keeps its own exact, incremental
+form of MWI (core/imprint.py); the heads here are what every other method plugs into, and what
+`phototag eval` compares.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from phototag.core.errors import UserError
+
+DEFAULT_METHOD = "mwi"
+
+
+@dataclass(frozen=True)
+class Examples:
+    """What one label was taught, as the active model's L2-normalised embeddings (one per row)."""
+
+    positives: np.ndarray
+    rejections: np.ndarray
+    prior: np.ndarray | None = None
+    """The text embedding of the label's prompt, when it has one."""
+    others: np.ndarray | None = None
+    """Other labels' positives: used only by methods with `uses_others` (not independent)."""
+
+
+class Head(ABC):
+    """One label's fitted classifier."""
+
+    @abstractmethod
+    def scores(self, embeddings: np.ndarray) -> np.ndarray:
+        """One float32 score per row; higher means more likely. Thresholds are set on these."""
+
+    @abstractmethod
+    def held_out_scores(self) -> np.ndarray:
+        """Each positive's score by this head fitted without it: how a new photo of the label
+        would score, the evidence a threshold is set from. Empty when there is no such score."""
+
+
+class Method(ABC):
+    """A way of fitting heads; one registered instance per method name."""
+
+    name: ClassVar[str]
+    summary: ClassVar[str]
+    uses_others: ClassVar[bool] = False
+
+    @abstractmethod
+    def fit(self, examples: Examples) -> Head:
+        """A head for one label (raises nothing for empty examples: such a head scores 0)."""
+
+
+METHODS: dict[str, Method] = {}
+
+
+def register(method: Method) -> Method:
+    METHODS[method.name] = method
+    return method
+
+
+def get_method(name: str) -> Method:
+    try:
+        return METHODS[name]
+    except KeyError:
+        known = ", ".join(sorted(METHODS))
+        raise UserError(f"unknown method {name!r} (known: {known})") from None
