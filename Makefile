@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format bench clean
+.PHONY: run test lint format bench clean exiftool
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +20,23 @@ $(VENV)/.installed-test: $(VENV)/.installed
 run: $(VENV)/.installed
 	$(BIN)/phototag gui
 
-test: $(VENV)/.installed-test
+# The XMP tests read sidecars back with a real reader. On a CI machine (root, Debian/Ubuntu)
+# it is installed here; anywhere else the one line says how.
+exiftool:
+	@command -v exiftool >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing exiftool (libimage-exiftool-perl) for the XMP tests"; \
+	    apt-get -o DPkg::Lock::Timeout=120 install -y --no-install-recommends -q \
+	      libimage-exiftool-perl >/dev/null 2>&1 || { \
+	      apt-get -o DPkg::Lock::Timeout=120 update -q >/dev/null && \
+	      apt-get -o DPkg::Lock::Timeout=120 install -y --no-install-recommends -q \
+	        libimage-exiftool-perl >/dev/null; }; \
+	  else \
+	    echo "the XMP tests need exiftool: install it (Debian/Ubuntu: sudo apt-get install libimage-exiftool-perl; macOS: brew install exiftool)"; \
+	    exit 1; \
+	  fi; }
+
+test: $(VENV)/.installed-test exiftool
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest

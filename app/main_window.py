@@ -183,6 +183,14 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.add_folder_action)
         file_menu.addAction(self.scan_action)
         file_menu.addSeparator()
+        self.sidecars_action = file_menu.addAction("Write XMP Sidecars When I Confirm a Tag")
+        self.sidecars_action.setCheckable(True)
+        self.sidecars_action.setChecked(self.library.sidecars_on_confirm)
+        self.sidecars_action.setToolTip(
+            "Keep name.ext.xmp beside each photo you decide on, for Lightroom, digiKam, darktable"
+        )
+        self.sidecars_action.toggled.connect(self._sidecars_toggled)
+        file_menu.addSeparator()
         self.show_problems_action = file_menu.addAction("Unreadable Files", self._show_problems)
         file_menu.addSeparator()
         file_menu.addAction("&Quit", QKeySequence.StandardKey.Quit, self.close)
@@ -479,10 +487,22 @@ class MainWindow(QMainWindow):
 
     def _decide(self, verb: str, label: str, paths: list[str]):
         try:
-            return getattr(self.library, verb)(label, paths)
+            change = getattr(self.library, verb)(label, paths)
         except PhototagError as exc:
             self.notify(str(exc))
             return None
+        if self.library.sidecars_on_confirm:
+            self._write_sidecars(paths)
+        return change
+
+    def _sidecars_toggled(self, enabled: bool) -> None:
+        self.library.sidecars_on_confirm = enabled
+
+    def _write_sidecars(self, paths: list[str]) -> None:
+        report = self.library.write_sidecars(paths)
+        if report.failed:
+            path, reason = report.failed[0]
+            self.notify(f"Could not write the XMP sidecar {path}: {reason}")
 
     def _set_threshold(self, value: float | None) -> None:
         if self.view.kind != "label":

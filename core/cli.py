@@ -382,15 +382,31 @@ def status(ctx: _Context, as_json: bool) -> None:
     "fmt",
     type=click.Choice(["csv", "json", "xmp"]),
     required=True,
-    help="csv: path,label,score,confirmed rows; json: a list of {path, labels}.",
+    help="csv: path,label,score,confirmed rows; json: a list of {path, labels}; "
+    "xmp: keywords in an XMP sidecar beside each photo (OUT is not used).",
+)
+@click.option(
+    "--predicted",
+    is_flag=True,
+    help="xmp: also write labels the model gives above their threshold (confirmed ones always).",
+)
+@click.option(
+    "--embed",
+    is_flag=True,
+    help="xmp: write the keywords into the photo files themselves (XMP and IPTC, through "
+    "ExifTool) instead of sidecars. This changes your originals.",
 )
 @click.argument("out", required=False, type=click.Path(dir_okay=False, allow_dash=True))
 @pass_context
-def export(ctx: _Context, fmt: str, out: str | None) -> None:
-    """Write every photo's labels to OUT (default: standard output)."""
-    if fmt == "xmp":
-        raise UserError("XMP sidecar export is not available in this version; use csv or json")
+def export(ctx: _Context, fmt: str, predicted: bool, embed: bool, out: str | None) -> None:
+    """Write every photo's labels to OUT (default: standard output), or with --format xmp
+    into XMP sidecars that Lightroom, digiKam, darktable and Immich read."""
     library = ctx.library
+    if fmt == "xmp":
+        _export_xmp(library, predicted, embed, out)
+        return
+    if predicted or embed:
+        raise UserError("--predicted and --embed apply to --format xmp only")
     predictions = library.predictions()
     if out in (None, "-"):
         exporting.write(fmt, predictions, sys.stdout)
@@ -398,6 +414,60 @@ def export(ctx: _Context, fmt: str, out: str | None) -> None:
         exporting.write_file(fmt, predictions, Path(out))
         click.echo(f"wrote {out}", err=True)
     _note_if_meaningless(library)
+
+
+def _export_xmp(library: Library, predicted: bool, embed: bool, out: str | None) -> None:
+    if out is not None:
+        raise UserError("XMP sidecars are written beside each photo: leave out OUT")
+    if embed:
+        report = library.embed_keywords(predicted=predicted)
+        what = "photos"
+    else:
+        report = library.write_sidecars(predicted=predicted)
+        what = "sidecars"
+    click.echo(
+        f"{what}: {len(report.written)} written, {report.unchanged} unchanged, "
+        f"{len(report.failed)} failed"
+    )
+    for path, reason in report.failed:
+        click.echo(f"phototag: cannot write {path}: {reason}", err=True)
+    if predicted:
+        _note_if_meaningless(library)
+    if report.failed:
+        raise click.exceptions.Exit(1)
+
+
+@cli.command("import-keywords")
+@click.option(
+    "--from",
+    "source",
+    type=click.Choice(["xmp", "embedded"]),
+    default="xmp",
+    show_default=True,
+    help="xmp: sidecars beside the photos (name.ext.xmp and name.xmp); embedded: keywords "
+    "inside the photo files (XMP and IPTC, through ExifTool).",
+)
+@click.argument("paths", nargs=-1, type=click.Path())
+@pass_context
+def import_keywords(ctx: _Context, source: str, paths: tuple[str, ...]) -> None:
+    """Learn from the keywords Lightroom, digiKam or darktable wrote for the photos (all, or
+    those at PATHS): each keyword becomes a label and its photos confirmed examples. Photos
+    you rejected for a label stay rejected; running it again adds nothing."""
+    report = ctx.library.import_keywords(source, list(paths) if paths else None)
+    created = len(report.labels_created)
+    click.echo(
+        f"{report.photos} photos with keywords: {report.examples_added} examples added, "
+        f"{report.already} already confirmed, {len(report.rejected)} kept rejected; "
+        f"{created} new labels" + (f" ({', '.join(report.labels_created)})" if created else "")
+    )
+    for path, label in report.rejected[:UNREADABLE_SHOWN]:
+        click.echo(f"kept your rejection: {path} is not {label}", err=True)
+    for path, keyword, reason in report.skipped[:UNREADABLE_SHOWN]:
+        click.echo(f"skipped {path}{f' {keyword!r}' if keyword else ''}: {reason}", err=True)
+    hidden = max(0, len(report.rejected) - UNREADABLE_SHOWN)
+    hidden += max(0, len(report.skipped) - UNREADABLE_SHOWN)
+    if hidden:
+        click.echo(f"... and {hidden} more", err=True)
 
 
 # ----- models ------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from phototag.core import ingest
+from phototag.core import ingest, keywords
 from phototag.core.browsing import (
     NEAR_MISS_FLOOR,
     NEAR_MISSES_SHOWN,
@@ -38,6 +38,7 @@ LABEL_NAME_MAX = 200
 # containing one could not be written to XMP unambiguously.
 LABEL_FORBIDDEN = "|/"
 NO_DECISION = Calibration(threshold=math.inf, slope=1.0)
+SIDECARS_ON_CONFIRM = "xmp_sidecars_on_confirm"
 
 
 @dataclass(frozen=True)
@@ -443,16 +444,20 @@ class Library:
         return list(images), not_found
 
     def _images_at(self, given: str) -> list[int]:
+        return [r["image_id"] for r in self._files_at(given)]
+
+    def _files_at(self, given: str) -> list[dict]:
+        """Present photo files (path, image_id) at a path: a file, or a folder's files."""
         for candidate in dict.fromkeys(
             [os.path.abspath(os.path.expanduser(given)), _canonical(given)]
         ):
             rows = self.store.query(
-                "SELECT image_id FROM files WHERE image_id IS NOT NULL AND status = 'ok' "
+                "SELECT path, image_id FROM files WHERE image_id IS NOT NULL AND status = 'ok' "
                 "AND (path = ? OR substr(path, 1, ?) = ?) ORDER BY path",
                 (candidate, len(candidate) + 1, candidate.rstrip(os.sep) + os.sep),
             )
             if rows:
-                return [r["image_id"] for r in rows]
+                return rows
         return []
 
     def _set_examples(
@@ -939,3 +944,100 @@ class Library:
             if report.photos and not dry_run:
                 self._refit_all()
         return report
+
+    # ----- tags in other apps (XMP keywords) -----------------------------------------------
+
+    def write_sidecars(
+        self, paths: Iterable[str | Path] | None = None, predicted: bool = False
+    ) -> keywords.WriteReport:
+        """Merge labels into XMP sidecars beside the photos (all, or those at `paths`):
+        confirmed labels, and with `predicted` those the model gives above the threshold."""
+        return keywords.write_sidecars(
+            self.store, self._labels_to_write(paths, predicted), self._model_key()
+        )
+
+    def embed_keywords(
+        self, paths: Iterable[str | Path] | None = None, predicted: bool = False
+    ) -> keywords.WriteReport:
+        """Like write_sidecars, but into the photo files themselves (XMP and IPTC keywords),
+        which changes the originals: only on the user's explicit request."""
+        return keywords.embed(self.store, self._labels_to_write(paths, predicted))
+
+    def import_keywords(
+        self, source: str = keywords.FROM_SIDECARS, paths: Iterable[str | Path] | None = None
+    ) -> keywords.ImportReport:
+        """Learn from keywords other apps wrote (sidecars, or embedded in the photos): each
+        becomes a label and its photos positive examples; user rejections stay."""
+        if source not in keywords.IMPORT_SOURCES:
+            raise UserError(f"keywords come from {' or '.join(keywords.IMPORT_SOURCES)}")
+        photos, not_found = self._photo_files(paths)
+        reader = {
+            keywords.FROM_SIDECARS: keywords.read_sidecar_keywords,
+            keywords.FROM_EMBEDDED: keywords.read_embedded_keywords,
+        }[source]
+        report = keywords.ImportReport(
+            skipped=[(path, "", "not a photo in the library") for path in not_found]
+        )
+        keywords.learn(self.store, reader(self.store, photos, report), clean_label_name, report)
+        if report.examples_added or report.labels_created:
+            self._refit_all()
+        return report
+
+    @property
+    def sidecars_on_confirm(self) -> bool:
+        """Whether the GUI updates a photo's sidecar whenever the user decides a label on it."""
+        return self.store.setting(SIDECARS_ON_CONFIRM) == "1"
+
+    @sidecars_on_confirm.setter
+    def sidecars_on_confirm(self, enabled: bool) -> None:
+        self.store.set_setting(SIDECARS_ON_CONFIRM, "1" if enabled else "0")
+
+    def _model_key(self) -> str | None:
+        model = self._active_model()
+        return None if model is None else model["key"]
+
+    def _photo_files(
+        self, paths: Iterable[str | Path] | None
+    ) -> tuple[list[tuple[str, int]], list[str]]:
+        """(path, image id) of present photo files at `paths` (all when None), and the paths
+        that name none."""
+        if paths is None:
+            rows = self.store.query(
+                "SELECT path, image_id FROM files WHERE status = 'ok' AND image_id IS NOT NULL "
+                "ORDER BY path"
+            )
+            return [(r["path"], r["image_id"]) for r in rows], []
+        found: dict[str, int] = {}
+        not_found = []
+        for given in paths:
+            rows = self._files_at(str(given)) if is_storable(str(given)) else []
+            if not rows:
+                not_found.append(printable(str(given)))
+            found.update((r["path"], r["image_id"]) for r in rows)
+        return list(found.items()), not_found
+
+    def _labels_to_write(
+        self, paths: Iterable[str | Path] | None, predicted: bool
+    ) -> Iterator[keywords.PhotoLabels]:
+        """Each photo with the labels to write for it: confirmed, and suggested if asked."""
+        if paths is None:
+            for prediction in self.predictions():
+                yield (
+                    prediction.path,
+                    [
+                        (name, label.score, label.confirmed)
+                        for name, label in prediction.labels.items()
+                        if predicted or label.confirmed
+                    ],
+                )
+            return
+        wanted = {"confirmed", "suggested"} if predicted else {"confirmed"}
+        for path, image_id in self._photo_files(paths)[0]:
+            yield (
+                path,
+                [
+                    (label.name, label.score, label.state == "confirmed")
+                    for label in self._labels_of(image_id)
+                    if label.state in wanted
+                ],
+            )

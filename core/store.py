@@ -120,9 +120,22 @@ def _migrate_to_2(db: sqlite_utils.Database) -> None:
     db.conn.execute("ALTER TABLE folders ADD COLUMN poll INTEGER NOT NULL DEFAULT 0")
 
 
+def _migrate_xmp_written(db: sqlite_utils.Database) -> None:
+    """The keywords Phototag wrote into each sidecar (or embedded in each photo), so a later
+    export removes those that stopped being true and never one that someone else wrote."""
+    db.conn.execute(
+        "CREATE TABLE xmp_written (path TEXT NOT NULL, field TEXT NOT NULL, "
+        "keyword TEXT NOT NULL, PRIMARY KEY (path, field, keyword)) WITHOUT ROWID"
+    )
+
+
 # Forward migrations, in order: entry i brings a database from version i to version i + 1.
 # To change the schema, append a function here; never edit one that has shipped.
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_migrate_to_1, _migrate_to_2]
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
+    _migrate_to_1,
+    _migrate_to_2,
+    _migrate_xmp_written,
+]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -134,7 +134,7 @@ def test_folders_add_list_remove(phototag, tmp_path):
         (["folders", "add", "/no/such/folder"], "not a folder"),
         (["nosuchcommand"], "No such command"),
         (["tag", "red"], "Missing argument"),
-        (["export", "--format", "xmp"], "not available"),
+        (["export", "--format", "xmp", "out.xmp"], "leave out OUT"),
         (["labels", "threshold", "red", "high"], "must be a number"),
         (["scan", "--model", "nosuchmodel"], "unknown model"),
     ],
