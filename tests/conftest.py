@@ -55,3 +55,20 @@ def library(library_dir):
 
     with Library(library_dir) as opened:
         yield opened
+
+
+@pytest.fixture
+def writable_photos(tmp_path, photo_set) -> tuple[Path, Path]:
+    """(library dir, folder): three red and three blue photos copied to a folder of this test's
+    own (tests that write beside photos, e.g. XMP sidecars), scanned with the tiny model."""
+    from phototag.core.library import Library
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for path in photo_set[1]["red"][:3] + photo_set[1]["blue"][:3]:
+        shutil.copy(path, folder / path.name)
+    root = tmp_path / "own-library"
+    with Library(root) as library:
+        library.add_folder(folder)
+        library.scan(model="tiny-random")
+    return root, folder

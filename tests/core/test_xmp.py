@@ -250,20 +250,13 @@ def test_sidecar_names(tmp_path):
 
 
 @pytest.fixture
-def own_photos(tmp_path, photo_set) -> Path:
-    """A writable copy of a few photos, scanned into a library of its own."""
-    folder = tmp_path / "photos"
-    folder.mkdir()
-    for path in photo_set[1]["red"][:3] + photo_set[1]["blue"][:3]:
-        shutil.copy(path, folder / path.name)
-    return folder
+def own_photos(writable_photos) -> Path:
+    return writable_photos[1]
 
 
 @pytest.fixture
-def small_library(tmp_path, own_photos):
-    with Library(tmp_path / "library") as library:
-        library.add_folder(own_photos)
-        library.scan(model="tiny-random")
+def small_library(writable_photos):
+    with Library(writable_photos[0]) as library:
         yield library
 
 

@@ -1,0 +1,197 @@
+"""`phototag export --format xmp` and `phototag import-keywords` end to end, on photos of the
+test's own, with ExifTool as the independent reader and writer of keywords."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from phototag.core.library import Library
+from tests.exiftool import (
+    exiftool,
+    keywords,
+    make_digikam_sidecar,
+    make_lightroom_sidecar,
+    tags,
+)
+from tests.photos import write_photo
+
+
+@pytest.fixture
+def own(writable_photos):
+    return writable_photos
+
+
+def labels_of(root: Path) -> dict[str, str | None]:
+    """Each label with its parent's name."""
+    with Library(root) as library:
+        rows = library.store.query(
+            "SELECT l.name, p.name AS parent FROM labels l LEFT JOIN labels p ON p.id = l.parent"
+        )
+    return {r["name"]: r["parent"] for r in rows}
+
+
+def examples_of(root: Path) -> set[tuple[str, str, int, str]]:
+    """(file name, label, polarity, source) for every example."""
+    with Library(root) as library:
+        rows = library.store.query(
+            "SELECT files.path, labels.name, examples.polarity, examples.source FROM examples "
+            "JOIN labels ON labels.id = examples.label_id "
+            "JOIN files ON files.image_id = examples.image_id"
+        )
+    return {(Path(r["path"]).name, r["name"], r["polarity"], r["source"]) for r in rows}
+
+
+def test_export_xmp_writes_sidecars_and_says_what_it_did(phototag, own):
+    root, folder = own
+    assert phototag("tag", "red", folder / "red_00.jpg", library=root).code == 0
+    (folder / "red_01.jpg.xmp").write_text("<broken", encoding="utf-8")
+    assert phototag("tag", "red", folder / "red_01.jpg", library=root).code == 0
+
+    result = phototag("export", "--format", "xmp", library=root)
+
+    assert result.code == 1
+    assert result.out.strip() == "sidecars: 1 written, 4 unchanged, 1 failed"
+    assert f"cannot write {folder / 'red_01.jpg.xmp'}: not valid XML" in result.err
+    assert keywords(folder / "red_00.jpg.xmp")["XMP-dc:Subject"] == ["red"]
+
+    (folder / "red_01.jpg.xmp").unlink()
+    again = phototag("export", "--format", "xmp", library=root)
+    assert again.code == 0
+    assert again.out.strip() == "sidecars: 1 written, 5 unchanged, 0 failed"
+
+
+def test_export_xmp_updates_an_adobe_style_sidecar_instead_of_adding_one(phototag, own):
+    root, folder = own
+    adobe = make_lightroom_sidecar(folder / "blue_00.xmp")
+    before = tags(adobe)
+    phototag("tag", "sky", folder / "blue_00.jpg", library=root)
+
+    assert phototag("export", "--format", "xmp", library=root).code == 0
+
+    assert not (folder / "blue_00.jpg.xmp").exists()
+    after = tags(adobe)
+    assert after["XMP-dc:Subject"] == ["Holiday", "Beach", "sky"]
+    assert after["XMP-crs:Exposure2012"] == before["XMP-crs:Exposure2012"]
+
+
+def test_predicted_and_embed_belong_to_xmp(phototag, own):
+    result = phototag("export", "--format", "csv", "--predicted", library=own[0])
+    assert result.code == 1
+    assert "apply to --format xmp" in result.err
+
+
+def test_import_keywords_from_sidecars_learns_labels_with_their_hierarchy(phototag, own):
+    root, folder = own
+    make_digikam_sidecar(folder / "blue_00.jpg.xmp")  # Places/Home, People/Ann
+    make_lightroom_sidecar(folder / "blue_01.xmp")  # Trips|Holiday, Beach (Adobe-style name)
+    phototag("reject", "Ann", folder / "blue_00.jpg", library=root)
+
+    result = phototag("import-keywords", library=root)
+
+    assert result.code == 0, result.err
+    assert result.out.startswith(
+        "2 photos with keywords: 3 examples added, 0 already confirmed, 1 kept rejected; "
+        "6 new labels"
+    )
+    assert f"kept your rejection: {folder / 'blue_00.jpg'} is not Ann" in result.err
+    assert labels_of(root) == {
+        "Ann": "People",
+        "People": None,
+        "Home": "Places",
+        "Places": None,
+        "Holiday": "Trips",
+        "Trips": None,
+        "Beach": None,
+    }
+    assert examples_of(root) == {
+        ("blue_00.jpg", "Ann", -1, "user"),
+        ("blue_00.jpg", "Home", 1, "import"),
+        ("blue_01.jpg", "Holiday", 1, "import"),
+        ("blue_01.jpg", "Beach", 1, "import"),
+    }
+    listed = phototag("labels", "list", library=root).out
+    assert "Home\t1 confirmed" in listed
+
+    again = phototag("import-keywords", library=root)
+    assert again.out.startswith("2 photos with keywords: 0 examples added, 3 already confirmed")
+    assert examples_of(root) == {
+        ("blue_00.jpg", "Ann", -1, "user"),
+        ("blue_00.jpg", "Home", 1, "import"),
+        ("blue_01.jpg", "Holiday", 1, "import"),
+        ("blue_01.jpg", "Beach", 1, "import"),
+    }
+
+
+def test_keywords_phototag_wrote_are_not_imported_back(phototag, own):
+    root, folder = own
+    phototag("tag", "red", *(folder / f"red_0{i}.jpg" for i in range(2)), library=root)
+    phototag("export", "--format", "xmp", "--predicted", library=root)
+
+    result = phototag("import-keywords", library=root)
+
+    assert result.out.startswith("0 photos with keywords: 0 examples added")
+    assert examples_of(root) == {
+        ("red_00.jpg", "red", 1, "user"),
+        ("red_01.jpg", "red", 1, "user"),
+    }
+
+
+def test_import_keywords_embedded_in_photos(phototag, tmp_path):
+    folder = tmp_path / "embedded"
+    photo = write_photo(folder / "sunset.jpg", ["yellow"], seed=7, quality=90)
+    write_photo(folder / "plain.jpg", ["green"], seed=8, quality=90)
+    exiftool(
+        "-q",
+        "-overwrite_original",
+        "-XMP-dc:Subject=Sunset",
+        "-XMP-dc:Subject=Nature",
+        "-XMP-lr:HierarchicalSubject=Nature|Sunset",
+        "-IPTC:Keywords=Sea",
+        str(photo),
+    )
+    root = tmp_path / "library"
+    phototag("folders", "add", folder, library=root)
+    phototag("scan", "--model", "tiny-random", library=root)
+
+    result = phototag("import-keywords", "--from", "embedded", photo, library=root)
+
+    assert result.code == 0, result.err
+    assert labels_of(root) == {"Nature": None, "Sunset": "Nature", "Sea": None}
+    assert examples_of(root) == {
+        ("sunset.jpg", "Sunset", 1, "import"),
+        ("sunset.jpg", "Sea", 1, "import"),
+    }
+
+
+def test_embed_writes_keywords_into_the_photo_and_removes_only_its_own(phototag, own):
+    root, folder = own
+    photo = folder / "red_00.jpg"
+    exiftool("-q", "-overwrite_original", "-XMP-dc:Subject=mine", "-IPTC:Keywords=mine", str(photo))
+    phototag("tag", "red", photo, library=root)
+
+    first = phototag("export", "--format", "xmp", "--embed", library=root)
+    assert first.code == 0, first.err
+    assert first.out.strip() == "photos: 1 written, 5 unchanged, 0 failed"
+    found = tags(photo)
+    assert found["XMP-dc:Subject"] == ["mine", "red"]
+    assert found["IPTC:Keywords"] == ["mine", "red"]
+    assert found["XMP-lr:HierarchicalSubject"] == ["red"]
+    assert not (folder / "red_00.jpg.xmp").exists()
+
+    phototag("scan", library=root)  # the photo's content changed; its tags follow it
+    phototag("untag", "red", photo, library=root)
+    assert phototag("export", "--format", "xmp", "--embed", library=root).code == 0
+    found = tags(photo)
+    assert found["XMP-dc:Subject"] == ["mine"]
+    assert found["IPTC:Keywords"] == "mine"
+    assert "XMP-lr:HierarchicalSubject" not in found
+
+
+def test_embedding_without_exiftool_says_how_to_get_it(phototag, own, monkeypatch):
+    monkeypatch.setenv("PATH", str(own[1]))
+    result = phototag("export", "--format", "xmp", "--embed", library=own[0])
+    assert result.code == 2
+    assert "needs ExifTool, which is not installed" in result.err
+    assert "libimage-exiftool-perl" in result.err
