@@ -49,7 +49,7 @@ def table(report: Report) -> str:
         f"{report.rows[0].seeds if report.rows else 0} seeds per shot count"
     ]
     text += [
-        "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True))
+        "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
         for line in lines
     ]
     text += _continual_lines(report)
