@@ -7,7 +7,9 @@ bookkeeping would be pure overhead at this size; numpy runs such a step in micro
 
 from __future__ import annotations
 
+import functools
 import math
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -60,10 +62,18 @@ class Adam:
 
 @contextmanager
 def single_threaded() -> Iterator[None]:
-    """BLAS on one thread for the duration: these trainings are hundreds of small products, and
-    with a second thread on a busy 2-core machine each product waits for a core (measured: 1.7 s
-    on one thread vs 24 s on two for the same ProLIP refine, bench/prolip.py)."""
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=1, user_api="blas"):
+    """BLAS and OpenMP on one thread for the duration: these trainings are hundreds of small
+    products, and with a second thread on a busy 2-core machine each product waits for a core
+    (measured: 1.7 s on one thread vs 24 s on two for the same ProLIP refine, bench/prolip.py;
+    scikit-learn's L-BFGS and k-means on a few dozen rows: 10x slower with two threads)."""
+    with _controller(len(sys.modules)).limit(limits=1):
         yield
+
+
+@functools.lru_cache(maxsize=1)
+def _controller(modules_loaded: int):
+    """Finding the thread pools scans the process's libraries (7 ms), so it is done again only
+    when modules were imported since: scikit-learn and SciPy load pools of their own late."""
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()

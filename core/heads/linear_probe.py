@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from phototag.core.adam import single_threaded
 from phototag.core.heads import Examples, Head, Method, Unfitted, register
 from phototag.core.heads.holdout import refit_held_out
 from phototag.core.heads.mwi import MWI
@@ -56,9 +57,9 @@ class LinearProbe(Method):
 
         rows = np.vstack([positives, negatives])
         targets = np.concatenate([np.ones(len(positives)), np.zeros(len(negatives))])
-        model = LogisticRegression(
-            C=self.regularization_c, class_weight="balanced", max_iter=1000
-        ).fit(rows, targets)
+        model = LogisticRegression(C=self.regularization_c, class_weight="balanced", max_iter=1000)
+        with single_threaded():
+            model.fit(rows, targets)
         return ProbeHead(model.coef_[0], float(model.intercept_[0]), self, examples)
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from phototag.core.adam import single_threaded
 from phototag.core.heads import Examples, Head, Method, Unfitted, register
 from phototag.core.heads.holdout import refit_held_out
 from phototag.core.imprint import normalize_rows
@@ -54,7 +55,9 @@ class MultiProxy(Method):
             return positives
         from sklearn.cluster import KMeans
 
-        kmeans = KMeans(n_clusters=self.proxies, n_init=3, random_state=0).fit(positives)
+        kmeans = KMeans(n_clusters=self.proxies, n_init=1, random_state=0)
+        with single_threaded():
+            kmeans.fit(positives)
         return normalize_rows(kmeans.cluster_centers_)
 
 
