@@ -19,21 +19,17 @@ import numpy as np
 
 from phototag.core.adam import Adam, single_threaded
 from phototag.core.heads import Examples, Head, Method, Unfitted, register
-from phototag.core.heads.holdout import refit_held_out
+from phototag.core.heads.holdout import RefitHead
 from phototag.core.heads.mwi import cosine_scores, imprint
 
 
-class TunedHead(Head):
+class TunedHead(RefitHead):
     def __init__(self, weight: np.ndarray, method: FineTune, examples: Examples):
+        super().__init__(method, examples)
         self.weight = weight.astype(np.float32)
-        self._method = method
-        self._examples = examples
 
     def scores(self, embeddings: np.ndarray) -> np.ndarray:
         return cosine_scores(embeddings, self.weight)
-
-    def held_out_scores(self) -> np.ndarray:
-        return refit_held_out(self._method, self._examples, self._method.folds)
 
 
 def balanced_weights(positives: int, negatives: int) -> np.ndarray:

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from phototag.core.heads import Head
+
 if TYPE_CHECKING:
     from phototag.core.heads import Examples, Method
 
@@ -32,3 +34,14 @@ def refit_held_out(method: Method, examples: Examples, folds: int) -> np.ndarray
         head = method.fit(replace(examples, positives=positives[~inside]))
         held_out[inside] = head.scores(positives[inside])
     return held_out
+
+
+class RefitHead(Head):
+    """A head whose held-out scores come from refitting its method (which has `folds`)."""
+
+    def __init__(self, method: Method, examples: Examples):
+        self._method = method
+        self._examples = examples
+
+    def held_out_scores(self) -> np.ndarray:
+        return refit_held_out(self._method, self._examples, self._method.folds)

@@ -19,22 +19,18 @@ import numpy as np
 
 from phototag.core.adam import single_threaded
 from phototag.core.heads import Examples, Head, Method, Unfitted, register
-from phototag.core.heads.holdout import refit_held_out
+from phototag.core.heads.holdout import RefitHead
 from phototag.core.heads.mwi import MWI
 
 
-class ProbeHead(Head):
+class ProbeHead(RefitHead):
     def __init__(self, coef: np.ndarray, intercept: float, method: LinearProbe, examples):
+        super().__init__(method, examples)
         self.coef = coef.astype(np.float32)
         self.intercept = np.float32(intercept)
-        self._method = method
-        self._examples = examples
 
     def scores(self, embeddings: np.ndarray) -> np.ndarray:
         return np.asarray(embeddings, dtype=np.float32) @ self.coef + self.intercept
-
-    def held_out_scores(self) -> np.ndarray:
-        return refit_held_out(self._method, self._examples, self._method.folds)
 
 
 class LinearProbe(Method):

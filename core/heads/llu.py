@@ -28,7 +28,7 @@ import numpy as np
 
 from phototag.core.adam import Adam, single_threaded
 from phototag.core.heads import Examples, Head, Method, Unfitted, register
-from phototag.core.heads.holdout import refit_held_out
+from phototag.core.heads.holdout import RefitHead
 from phototag.core.heads.mwi import cosine_scores, imprint
 
 MARGIN = 0.1
@@ -40,11 +40,10 @@ def _unit(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return rows / norms, norms
 
 
-class LocalHead(Head):
+class LocalHead(RefitHead):
     def __init__(self, adapter: Adapter, method: LLU, examples: Examples):
+        super().__init__(method, examples)
         self.adapter = adapter
-        self._method = method
-        self._examples = examples
 
     def scores(self, embeddings: np.ndarray) -> np.ndarray:
         scores = cosine_scores(embeddings, self.adapter.target)
@@ -54,9 +53,6 @@ class LocalHead(Head):
             rows = np.asarray(embeddings, dtype=np.float64)[near]
             scores[near] = self.adapter.adapted_scores(rows, gate[near])
         return scores
-
-    def held_out_scores(self) -> np.ndarray:
-        return refit_held_out(self._method, self._examples, self._method.folds)
 
 
 class Adapter:

@@ -16,22 +16,18 @@ import numpy as np
 
 from phototag.core.adam import single_threaded
 from phototag.core.heads import Examples, Head, Method, Unfitted, register
-from phototag.core.heads.holdout import refit_held_out
+from phototag.core.heads.holdout import RefitHead
 from phototag.core.imprint import normalize_rows
 
 
-class ProxyHead(Head):
+class ProxyHead(RefitHead):
     def __init__(self, proxies: np.ndarray, method: MultiProxy, examples: Examples):
+        super().__init__(method, examples)
         self.proxies = proxies.astype(np.float32)
-        self._method = method
-        self._examples = examples
 
     def scores(self, embeddings: np.ndarray) -> np.ndarray:
         similarities = np.asarray(embeddings, dtype=np.float32) @ self.proxies.T
         return similarities.max(axis=1)
-
-    def held_out_scores(self) -> np.ndarray:
-        return refit_held_out(self._method, self._examples, self._method.folds)
 
 
 class MultiProxy(Method):

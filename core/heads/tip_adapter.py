@@ -19,11 +19,11 @@ from __future__ import annotations
 import numpy as np
 
 from phototag.core.heads import Examples, Head, Method, Unfitted, register
-from phototag.core.heads.holdout import refit_held_out
+from phototag.core.heads.holdout import RefitHead
 from phototag.core.heads.mwi import cosine_scores, imprint
 
 
-class TipHead(Head):
+class TipHead(RefitHead):
     def __init__(
         self,
         base: np.ndarray,
@@ -32,11 +32,10 @@ class TipHead(Head):
         method: TipAdapter,
         examples: Examples,
     ):
+        super().__init__(method, examples)
         self.base = base.astype(np.float32)
         self.keys = keys.astype(np.float32)
         self.values = values.astype(np.float32)
-        self._method = method
-        self._examples = examples
 
     def scores(self, embeddings: np.ndarray) -> np.ndarray:
         base = cosine_scores(embeddings, self.base)
@@ -45,9 +44,6 @@ class TipHead(Head):
         affinity = np.asarray(embeddings, dtype=np.float32) @ self.keys.T
         cache = np.exp(-self._method.beta * (1.0 - affinity)) @ self.values / len(self.keys)
         return (base + self._method.alpha * cache).astype(np.float32)
-
-    def held_out_scores(self) -> np.ndarray:
-        return refit_held_out(self._method, self._examples, self._method.folds)
 
 
 class TipAdapter(Method):
