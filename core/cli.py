@@ -31,7 +31,7 @@ def _stderr_is_terminal() -> bool:
 
 
 @contextmanager
-def progress_bar(description: str) -> Iterator[Callable[[int, int], None]]:
+def progress_bar(description: str, unit: str = "photo") -> Iterator[Callable[[int, int], None]]:
     """A tqdm bar on a terminal; nothing at all when stderr is piped or redirected."""
     if not _stderr_is_terminal():
         yield lambda done, total: None
@@ -42,7 +42,7 @@ def progress_bar(description: str) -> Iterator[Callable[[int, int], None]]:
 
     def update(done: int, total: int) -> None:
         if not bars:
-            bars.append(tqdm(desc=description, unit="photo", file=sys.stderr, dynamic_ncols=True))
+            bars.append(tqdm(desc=description, unit=unit, file=sys.stderr, dynamic_ncols=True))
         bars[0].total = total
         bars[0].n = done
         bars[0].refresh()
@@ -473,7 +473,10 @@ def eval_command(
         if meaningless:
             click.echo(MEANINGLESS_NOTE.format(name=model), err=True)
 
-    with progress_bar("Embedding") as embedding, progress_bar("Evaluating") as evaluating:
+    with (
+        progress_bar("Embedding") as embedding,
+        progress_bar("Evaluating", unit="episode") as evaluating,
+    ):
         result = run_evaluation(
             dataset,
             shots=parse_shots(shots),

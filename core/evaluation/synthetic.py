@@ -9,6 +9,9 @@ Every knob a photo library varies is explicit:
 - spread: noise norm relative to a label centre (0.5: same-label cosine about 0.8);
 - co_occurrence: the chance that a photo also carries its label's fixed partner label;
 - imbalance: Zipf exponent of the label frequencies (0: balanced);
+- shared: weight of one direction every photo has in common (CLIP embeddings of unrelated
+  photos still have cosines around 0.5); with it, same-label cosines land where CLIP's do, which
+  matters for the methods with an absolute radius (Tip-Adapter's beta, LLU's gate);
 - prompt_noise: how far each label's "text" prior sits from its cluster.
 Photos are made in a pre-projection feature space and mapped by a random projection, so ProLIP
 has features and a projection W0 to refine, exactly like the real encoder's output.
@@ -33,6 +36,7 @@ class SyntheticSpec:
     spread: float = 1.5
     co_occurrence: float = 0.2
     imbalance: float = 0.7
+    shared: float = 0.0
     prompt_noise: float = 2.0
     seed: int = 0
 
@@ -51,7 +55,8 @@ def make_synthetic(spec: SyntheticSpec = SyntheticSpec()) -> EmbeddedSet:
     truth[np.arange(spec.photos), primary] = True
     doubled = rng.random(spec.photos) < spec.co_occurrence
     truth[np.flatnonzero(doubled), partner[primary[doubled]]] = True
-    mixture = normalize_rows(truth.astype(np.float64) @ centres)
+    common = normalize_rows(rng.normal(size=(1, spec.feature_dim)))
+    mixture = normalize_rows(truth.astype(np.float64) @ centres) + spec.shared * common
     noise = rng.normal(size=mixture.shape) * (spec.spread / np.sqrt(spec.feature_dim))
     features = mixture + noise
     projection = rng.normal(size=(spec.feature_dim, spec.embed_dim)) / np.sqrt(spec.feature_dim)
