@@ -1,8 +1,9 @@
 """ProLIP: refine only the last visual projection of CLIP from the user's examples.
 
 Everything before the projection stays frozen, so the library's cached pre-projection features
-`h` are all training needs: a few seconds on a CPU, no backbone pass. Afterwards every stored
-embedding is recomputed as normalize(h @ W), one matrix product.
+`h` are all training needs, no backbone pass: about 2 s on one core for 200 labelled photos,
+768-d features to 512-d, 20 labels, 300 steps (bench/prolip.py, on a busy machine).
+Afterwards every stored embedding is recomputed as normalize(h @ W), one matrix product.
 
 ProLIP itself is single-label softmax against fixed text classifiers. A photo library is
 multi-label and positive-unlabelled, so here each known (photo, label) pair is a binary target:

@@ -95,7 +95,7 @@ def get_method(name: str) -> Method:
 
 
 # Every method registers itself on import; importing the package makes all of them available.
-from phototag.core.heads import (  # noqa: E402
+from phototag.core.heads import (  # noqa: E402, F401
     finetune,
     linear_probe,
     llu,
@@ -103,20 +103,3 @@ from phototag.core.heads import (  # noqa: E402
     mwi,
     tip_adapter,
 )
-
-__all__ = [
-    "DEFAULT_METHOD",
-    "METHODS",
-    "Examples",
-    "Head",
-    "Method",
-    "Unfitted",
-    "finetune",
-    "get_method",
-    "linear_probe",
-    "llu",
-    "multiproxy",
-    "mwi",
-    "register",
-    "tip_adapter",
-]
