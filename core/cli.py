@@ -31,7 +31,7 @@ def _stderr_is_terminal() -> bool:
 
 
 @contextmanager
-def progress_bar(description: str) -> Iterator[Callable[[int, int], None]]:
+def progress_bar(description: str, unit: str = "photo") -> Iterator[Callable[[int, int], None]]:
     """A tqdm bar on a terminal; nothing at all when stderr is piped or redirected."""
     if not _stderr_is_terminal():
         yield lambda done, total: None
@@ -42,7 +42,7 @@ def progress_bar(description: str) -> Iterator[Callable[[int, int], None]]:
 
     def update(done: int, total: int) -> None:
         if not bars:
-            bars.append(tqdm(desc=description, unit="photo", file=sys.stderr, dynamic_ncols=True))
+            bars.append(tqdm(desc=description, unit=unit, file=sys.stderr, dynamic_ncols=True))
         bars[0].total = total
         bars[0].n = done
         bars[0].refresh()
@@ -505,6 +505,72 @@ def model_download(name: str) -> None:
     click.echo(f"downloading {spec.name} (~{spec.download_mb} MB)...", err=True)
     path = download_weights(spec.name)
     click.echo(f"{spec.name}: weights at {path}")
+
+
+# ----- evaluation --------------------------------------------------------------------------
+
+
+@cli.command("eval")
+@click.argument("dataset", type=click.Path())
+@click.option("--shots", default="1,2,4,8,16", show_default=True, help="Examples per label.")
+@click.option("--method", "methods", help="Comma-separated methods (default: all of them).")
+@click.option("--seeds", default=5, show_default=True, type=click.IntRange(1), help="Episodes.")
+@click.option("--model", "model", default=DEFAULT_MODEL, help="Model to embed the photos with.")
+@click.option("--weights", type=click.Path(dir_okay=False), help="Local weights file.")
+@click.option("--prompts", is_flag=True, help="Give every label the prompt 'a photo of LABEL'.")
+@click.option(
+    "--out", default=".", type=click.Path(file_okay=False), help="Folder for the CSV and plot."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the results as one JSON object.")
+def eval_command(
+    dataset: str,
+    shots: str,
+    methods: str | None,
+    seeds: int,
+    model: str,
+    weights: str | None,
+    prompts: bool,
+    out: str,
+    as_json: bool,
+) -> None:
+    """Measure every labelling method on DATASET: a folder with one subfolder per label, or a
+    CSV/JSON file of photo path -> labels (multi-label). Prints a table, writes
+    phototag-eval.csv and phototag-eval.png."""
+    from phototag.core.evaluation import report as reporting
+    from phototag.core.evaluation.run import parse_methods, parse_shots, run_evaluation
+
+    def note(meaningless: bool) -> None:
+        if meaningless:
+            click.echo(MEANINGLESS_NOTE.format(name=model), err=True)
+
+    with (
+        progress_bar("Embedding") as embedding,
+        progress_bar("Evaluating", unit="episode") as evaluating,
+    ):
+        result = run_evaluation(
+            dataset,
+            shots=parse_shots(shots),
+            methods=parse_methods(methods),
+            seeds=seeds,
+            model=model,
+            weights=weights,
+            prompts=prompts,
+            on_model_loaded=note,
+            embedding_progress=embedding,
+            evaluation_progress=evaluating,
+        )
+    for path, reason in result.unreadable:
+        click.echo(f"skipped {path}: {reason}", err=True)
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    reporting.write_csv(result.report, folder / reporting.CSV_NAME)
+    title = f"{Path(dataset).name} with {result.model_name}"
+    reporting.write_plot(result.report, folder / reporting.PLOT_NAME, title)
+    if as_json:
+        _print_json(reporting.json_record(result.report))
+    else:
+        click.echo(reporting.table(result.report))
+    click.echo(f"wrote {folder / reporting.CSV_NAME} and {folder / reporting.PLOT_NAME}", err=True)
 
 
 # ----- desktop app -------------------------------------------------------------------------

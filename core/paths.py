@@ -26,3 +26,10 @@ def models_dir() -> Path:
     path = user_data_dir() / "models"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def user_cache_dir() -> Path:
+    """Files that can always be recomputed (evaluation embeddings); created on first use."""
+    path = Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False))
+    path.mkdir(parents=True, exist_ok=True)
+    return path

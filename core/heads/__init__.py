@@ -35,6 +35,13 @@ class Examples:
     others: np.ndarray | None = None
     """Other labels' positives: used only by methods with `uses_others` (not independent)."""
 
+    def negatives(self, dims: int) -> np.ndarray:
+        """Rejections, then the other labels' positives: the negatives of one-vs-rest methods."""
+        parts = [np.asarray(self.rejections, dtype=np.float64).reshape(-1, dims)]
+        if self.others is not None:
+            parts.append(np.asarray(self.others, dtype=np.float64).reshape(-1, dims))
+        return np.vstack(parts)
+
 
 class Head(ABC):
     """One label's fitted classifier."""
@@ -47,6 +54,16 @@ class Head(ABC):
     def held_out_scores(self) -> np.ndarray:
         """Each positive's score by this head fitted without it: how a new photo of the label
         would score, the evidence a threshold is set from. Empty when there is no such score."""
+
+
+class Unfitted(Head):
+    """A label with nothing to go on (no positive, no prompt): every photo scores 0."""
+
+    def scores(self, embeddings: np.ndarray) -> np.ndarray:
+        return np.zeros(len(embeddings), dtype=np.float32)
+
+    def held_out_scores(self) -> np.ndarray:
+        return np.empty(0, dtype=np.float32)
 
 
 class Method(ABC):
@@ -75,3 +92,14 @@ def get_method(name: str) -> Method:
     except KeyError:
         known = ", ".join(sorted(METHODS))
         raise UserError(f"unknown method {name!r} (known: {known})") from None
+
+
+# Every method registers itself on import; importing the package makes all of them available.
+from phototag.core.heads import (  # noqa: E402, F401
+    finetune,
+    linear_probe,
+    llu,
+    multiproxy,
+    mwi,
+    tip_adapter,
+)
