@@ -495,19 +495,20 @@ class Library:
 
     def _update_head(self, head: _Head, changes: dict[int, int]) -> None:
         state = self._loaded
-        for image, polarity in changes.items():
-            row = state.matrix.row(image)
-            if row is not None and head.examples.get(image) == 1:
-                head.prototype.remove(state.matrix.embeddings[row])
-            if row is not None and polarity == 1:
-                head.prototype.add(state.matrix.embeddings[row])
-            if polarity == 0:
-                head.examples.pop(image, None)
-            else:
-                head.examples[image] = polarity
-        state.rescore()
-        state.calibrate(head)
         with self.store.transaction() as conn:
+            self._catch_up(head)
+            for image, polarity in changes.items():
+                row = state.matrix.row(image)
+                if row is not None and head.examples.get(image) == 1:
+                    head.prototype.remove(state.matrix.embeddings[row])
+                if row is not None and polarity == 1:
+                    head.prototype.add(state.matrix.embeddings[row])
+                if polarity == 0:
+                    head.examples.pop(image, None)
+                else:
+                    head.examples[image] = polarity
+            state.rescore()
+            state.calibrate(head)
             for image, polarity in changes.items():
                 if polarity == 0:
                     conn.execute(
@@ -522,6 +523,20 @@ class Library:
                         (head.label_id, image, polarity, now()),
                     )
             self._save_head(head)
+
+    def _catch_up(self, head: _Head) -> None:
+        """Start from the database's examples when another process (the app, the command line,
+        the watcher) changed them since this one loaded the label: its saved imprint would
+        otherwise leave their examples out. Call inside the write transaction."""
+        stored = self._examples_of(head.label_id)
+        if stored == head.examples:
+            return
+        state = self._loaded
+        positives = state.matrix.rows([i for i, sign in stored.items() if sign == 1])
+        head.examples = stored
+        head.prototype = Prototype.from_examples(
+            state.matrix.embeddings[positives], head.prototype.prior
+        )
 
     # ----- the model's view ----------------------------------------------------------------
 
