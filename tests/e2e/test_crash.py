@@ -154,15 +154,16 @@ def test_a_process_killed_while_tagging_leaves_no_half_written_decision(
         text=True,
     )
     for _ in range(after_writes):
-        last = int(writer.stdout.readline())
+        writer.stdout.readline()
     os.kill(writer.pid, signal.SIGKILL)
-    writer.wait()
+    printed = writer.communicate()[0].split()  # the writer may have run ahead of the reading
+    last = int(printed[-1]) if printed else after_writes - 1
 
     assert _decisions(library_dir / "library.db") is not None  # integrity_check is ok
     _imprints_match_examples(library_dir / "library.db")
     confirmed = _confirmed(library_dir, "busy")
     # The kill may land before or after the commit of the write under way.
-    possible = [_positives_after(n, photos) for n in (last + 1, last + 2, last + 3)]
+    possible = [_positives_after(n, photos) for n in (last + 1, last + 2)]
     assert confirmed in possible
 
 
@@ -180,7 +181,7 @@ from phototag.core.library import Library
 library = Library(sys.argv[1])
 stop, photos = sys.argv[2], sys.argv[3:]
 index = 0
-while not os.path.exists(stop):
+while index < len(photos) or not os.path.exists(stop):
     library.tag("app" if index % 2 else "shared", [photos[index % len(photos)]])
     print(index, flush=True)
     index += 1
@@ -203,18 +204,17 @@ def test_the_app_and_the_command_line_write_at_once_without_losing_anything(
     assert app.stdout.readline() == "0\n"
     results = [run_process("--library", str(library_dir), *w) for w in _cli_writes(made)]
     stop.touch()
-    app_out, app_err = app.communicate(timeout=120)
+    _, app_err = app.communicate(timeout=120)
 
     assert app.returncode == 0, app_err
     assert "locked" not in app_err
     for result in results:
         assert result.code == 0, result.err
         assert "locked" not in result.err
-    writes = 1 + len(app_out.split())
-    assert writes > 2 * len(app_photos), "the app stopped writing before the command line did"
     with Library(library_dir) as library:
         labels = {info.name: info for info in library.labels()}
     assert set(labels) == {"app", "shared", "from the cli 0", "from the cli 1"}
-    assert (labels["app"].confirmed, labels["app"].rejected) == (len(app_photos) // 2, 2)
-    assert labels["shared"].confirmed == len(app_photos) // 2 + 3
+    half = len(app_photos) // 2
+    assert (labels["app"].confirmed, labels["app"].rejected) == (half, 2)
+    assert labels["shared"].confirmed == half + 3
     _imprints_match_examples(library_dir / "library.db")
