@@ -17,9 +17,10 @@ from pathlib import Path
 
 import click
 
+from phototag.core import backup as backups
 from phototag.core import export as exporting
 from phototag.core.errors import EnvironmentProblem, PhototagError, UserError
-from phototag.core.library import ExampleChange, Library, Status
+from phototag.core.library import ExampleChange, Library, Status, library_root
 from phototag.core.models import DEFAULT_MODEL, get_spec, model_specs
 
 MEANINGLESS_NOTE = "note: {name} is a random test model; its tags and scores are meaningless"
@@ -66,6 +67,11 @@ class _Context:
         if self._library is None:
             self._library = Library.open(self.library_dir)
         return self._library
+
+    @property
+    def library_root(self) -> Path:
+        """The library's folder, for commands that must not open it (restore)."""
+        return library_root(self.library_dir)
 
     def close(self) -> None:
         if self._library is not None:
@@ -253,6 +259,29 @@ def labels_list(ctx: _Context, as_json: bool) -> None:
             f"{info.suggested} suggested\tthreshold {threshold} ({mode})"
         )
     _note_if_meaningless(ctx.library)
+
+
+@labels.command("export-pack")
+@click.argument("name")
+@click.argument("out", type=click.Path(dir_okay=False))
+@pass_context
+def labels_export_pack(ctx: _Context, name: str, out: str) -> None:
+    """Write a label's classifier to a small JSON file to share: it holds no photo."""
+    pack = ctx.library.export_pack(name, out)
+    click.echo(f"wrote {out}: {pack.label} ({pack.n_pos} examples, model {pack.model_name})")
+    _note_if_meaningless(ctx.library)
+
+
+@labels.command("import-pack")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--name", help="Name for the new label (default: the pack's).")
+@pass_context
+def labels_import_pack(ctx: _Context, file: str, name: str | None) -> None:
+    """Add a label from a classifier pack made with this library's model."""
+    created, warning = ctx.library.import_pack(file, name)
+    if warning:
+        click.echo(f"phototag: warning: {warning}", err=True)
+    click.echo(f"imported: {created}")
 
 
 # ----- examples ----------------------------------------------------------------------------
@@ -468,6 +497,31 @@ def import_keywords(ctx: _Context, source: str, paths: tuple[str, ...]) -> None:
     hidden += max(0, len(report.skipped) - UNREADABLE_SHOWN)
     if hidden:
         click.echo(f"... and {hidden} more", err=True)
+
+
+# ----- backup ------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("out", type=click.Path(dir_okay=False))
+@pass_context
+def backup(ctx: _Context, out: str) -> None:
+    """Copy the library's database to OUT, consistent even while the app or a scan writes."""
+    copied = backups.backup(ctx.library.store, Path(out))
+    click.echo(f"backed up {copied.labels} labels and {copied.examples} examples to {out}")
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@pass_context
+def restore(ctx: _Context, file: str) -> None:
+    """Replace the library's database with a backup; the current one is kept beside it.
+    Refused while another Phototag process (the app, 'phototag watch') has the library open."""
+    restored = backups.restore(ctx.library_root, Path(file))
+    click.echo(
+        f"restored {restored.labels} labels and {restored.examples} examples from {file}; "
+        f"the previous database is kept as {restored.previous}"
+    )
 
 
 # ----- models ------------------------------------------------------------------------------

@@ -71,6 +71,11 @@ class Prototype:
             self._cached = None if norm == 0 else (direction / norm).astype(np.float32)
         return self._cached
 
+    def strength(self) -> float:
+        """The length of the sum the weight is normalised from: how many examples' worth of
+        agreeing evidence it carries (a classifier pack re-enters an imprint with it)."""
+        return float(np.linalg.norm(self._direction(self.pos_sum)))
+
     def leave_one_out_scores(self, positives: np.ndarray) -> np.ndarray:
         """Each positive's score against the weight imprinted without it.
 

@@ -4,6 +4,7 @@ Library, so every rule about photos, labels and user decisions lives here once.
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import unicodedata
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from phototag.core import ingest, keywords
+from phototag.core import ingest, keywords, packs
 from phototag.core.browsing import (
     NEAR_MISS_FLOOR,
     NEAR_MISSES_SHOWN,
@@ -116,6 +117,12 @@ def clean_label_name(name: str) -> str:
     return cleaned
 
 
+def library_root(root: str | Path | None = None) -> Path:
+    """The library folder chosen: root, else $PHOTOTAG_LIBRARY, else the per-user default."""
+    chosen = root or os.environ.get("PHOTOTAG_LIBRARY") or default_library_dir()
+    return Path(chosen).expanduser().absolute()
+
+
 def _canonical(path: str | Path) -> str:
     return os.path.realpath(os.path.expanduser(str(path)))
 
@@ -130,6 +137,8 @@ class _Head:
     examples: dict[int, int]
     prototype: Prototype
     calibration: Calibration = NO_DECISION
+    # An imported classifier pack's calibration: it decides until the user gives an example.
+    preset: Calibration | None = None
 
     @property
     def threshold(self) -> float:
@@ -183,6 +192,9 @@ class _ModelState:
         if head.prototype.weight() is None:
             head.calibration = NO_DECISION
             return
+        if head.preset is not None and not head.examples:
+            head.calibration = head.preset
+            return
         scores = self.scores[:, self.heads.index(head)]
         positive_rows = self.matrix.rows(head.ids(1))
         rejected_rows = self.matrix.rows(head.ids(-1))
@@ -205,8 +217,7 @@ class Library:
     @classmethod
     def open(cls, root: str | Path | None = None) -> Library:
         """The library at root, else $PHOTOTAG_LIBRARY, else the per-user default."""
-        chosen = root or os.environ.get("PHOTOTAG_LIBRARY") or default_library_dir()
-        return cls(chosen)
+        return cls(library_root(root))
 
     def close(self) -> None:
         self.store.close()
@@ -489,19 +500,20 @@ class Library:
 
     def _update_head(self, head: _Head, changes: dict[int, int]) -> None:
         state = self._loaded
-        for image, polarity in changes.items():
-            row = state.matrix.row(image)
-            if row is not None and head.examples.get(image) == 1:
-                head.prototype.remove(state.matrix.embeddings[row])
-            if row is not None and polarity == 1:
-                head.prototype.add(state.matrix.embeddings[row])
-            if polarity == 0:
-                head.examples.pop(image, None)
-            else:
-                head.examples[image] = polarity
-        state.rescore()
-        state.calibrate(head)
         with self.store.transaction() as conn:
+            self._catch_up(head)
+            for image, polarity in changes.items():
+                row = state.matrix.row(image)
+                if row is not None and head.examples.get(image) == 1:
+                    head.prototype.remove(state.matrix.embeddings[row])
+                if row is not None and polarity == 1:
+                    head.prototype.add(state.matrix.embeddings[row])
+                if polarity == 0:
+                    head.examples.pop(image, None)
+                else:
+                    head.examples[image] = polarity
+            state.rescore()
+            state.calibrate(head)
             for image, polarity in changes.items():
                 if polarity == 0:
                     conn.execute(
@@ -516,6 +528,20 @@ class Library:
                         (head.label_id, image, polarity, now()),
                     )
             self._save_head(head)
+
+    def _catch_up(self, head: _Head) -> None:
+        """Start from the database's examples when another process (the app, the command line,
+        the watcher) changed them since this one loaded the label: its saved imprint would
+        otherwise leave their examples out. Call inside the write transaction."""
+        stored = self._examples_of(head.label_id)
+        if stored == head.examples:
+            return
+        state = self._loaded
+        positives = state.matrix.rows([i for i, sign in stored.items() if sign == 1])
+        head.examples = stored
+        head.prototype = Prototype.from_examples(
+            state.matrix.embeddings[positives], head.prototype.prior
+        )
 
     # ----- the model's view ----------------------------------------------------------------
 
@@ -570,12 +596,16 @@ class Library:
         return dict(rows.fetchall())
 
     def _prior(self, label: dict, saved: dict | None = None) -> np.ndarray | None:
-        """The prompt's text embedding: saved with the label's weights, computed only once."""
-        if not label["prompt"]:
-            return None
+        """The prompt's text embedding plus an imported pack's pseudo-example: saved with the
+        label's weights, computed only once."""
         if saved is not None and saved["prior"] is not None:
             return np.frombuffer(saved["prior"], np.float32)
-        return self._encoder().encode_texts([label["prompt"]])[0]
+        pack = self._imported_pack(label["id"])
+        text = self._encoder().encode_texts([label["prompt"]])[0] if label["prompt"] else None
+        if pack is None:
+            return text
+        vector = np.frombuffer(pack["weight"], np.float32) * np.float32(pack["strength"])
+        return vector if text is None else text + vector
 
     def _head_from_saved(self, label: dict, saved: dict | None) -> _Head | None:
         if saved is None:
@@ -592,6 +622,7 @@ class Library:
             examples=self._examples_of(label["id"]),
             prototype=prototype,
             calibration=Calibration(saved["threshold"], saved["slope"]),
+            preset=self._pack_calibration(label["id"]),
         )
 
     def _imprint(self, label: dict, saved: dict | None = None) -> _Head:
@@ -601,7 +632,10 @@ class Library:
         positives = state.matrix.rows([i for i, sign in examples.items() if sign == 1])
         prior = self._prior(label, saved)
         prototype = Prototype.from_examples(state.matrix.embeddings[positives], prior)
-        return _Head(label["id"], label["name"], label["threshold"], examples, prototype)
+        preset = self._pack_calibration(label["id"])
+        return _Head(
+            label["id"], label["name"], label["threshold"], examples, prototype, preset=preset
+        )
 
     def _add_head(self, label: dict) -> _Head:
         head = self._imprint(label)
@@ -1041,3 +1075,84 @@ class Library:
                     if label.state in wanted
                 ],
             )
+
+    # ----- classifier packs (core/packs.py) ------------------------------------------------
+
+    def export_pack(self, label: str, out: str | Path) -> packs.Pack:
+        """Write one label's classifier to a small JSON file: no photo, no embedding of one."""
+        state = self._state()
+        row = self._require_label(label)
+        if state is None:
+            raise UserError("nothing is scanned yet: run 'phototag scan' first")
+        head = state.heads[self._column(state, row["name"])]
+        weight = head.prototype.weight()
+        if weight is None or math.isinf(head.threshold):
+            raise UserError(f"label {row['name']!r} has nothing to share yet: tag a few examples")
+        inherited = self._imported_pack(row["id"])
+        pack = packs.Pack(
+            label=row["name"],
+            weight=weight,
+            strength=head.prototype.strength(),
+            n_pos=head.prototype.n_pos + (inherited["n_pos"] if inherited else 0),
+            calibration=Calibration(head.threshold, head.calibration.slope),
+            model_key=state.model["key"],
+            model_name=state.model["name"],
+            projection_version=state.model["projection_version"],
+            prompt=row["prompt"]
+            or (json.loads(inherited["meta"])["prompt"] if inherited else None),
+        )
+        packs.write(pack, Path(out))
+        return pack
+
+    def import_pack(self, path: str | Path, name: str | None = None) -> tuple[str, str | None]:
+        """Add a label from a classifier pack made with this library's model; returns its name
+        and a warning, if any. An existing label is never replaced."""
+        pack = packs.read(Path(path).expanduser())
+        model = self._active_model()
+        if model is None:
+            raise UserError("this library has no model yet: run 'phototag scan' first")
+        warning = packs.check_model(pack, model)
+        cleaned = clean_label_name(name or pack.label)
+        existing = self._label_row(cleaned)
+        if existing is not None:
+            raise UserError(
+                f"a label named {existing['name']!r} already exists; "
+                "import the pack under another name with --name NEW"
+            )
+        with self.store.transaction() as conn:
+            label_id = conn.execute(
+                "INSERT INTO labels(name, created_at) VALUES (?, ?)", (cleaned, now())
+            ).lastrowid
+            conn.execute(
+                "INSERT INTO label_packs(label_id, model_key, projection_version, weight, "
+                "strength, n_pos, threshold, slope, meta, imported_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    label_id,
+                    pack.model_key,
+                    pack.projection_version,
+                    np.asarray(pack.weight, np.float32).tobytes(),
+                    pack.strength,
+                    pack.n_pos,
+                    pack.calibration.threshold,
+                    pack.calibration.slope,
+                    packs.meta(pack),
+                    now(),
+                ),
+            )
+        if self._loaded is not None:
+            self._add_head(self._label_row(cleaned))
+        return cleaned, warning
+
+    def _imported_pack(self, label_id: int) -> dict | None:
+        """The label's imported classifier for the active model, if it has one."""
+        model = self._loaded.model if self._loaded is not None else self._active_model()
+        rows = self.store.query(
+            "SELECT * FROM label_packs WHERE label_id = ? AND model_key = ?",
+            (label_id, model["key"]),
+        )
+        return rows[0] if rows else None
+
+    def _pack_calibration(self, label_id: int) -> Calibration | None:
+        pack = self._imported_pack(label_id)
+        return None if pack is None else Calibration(pack["threshold"], pack["slope"])

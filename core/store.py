@@ -129,12 +129,34 @@ def _migrate_xmp_written(db: sqlite_utils.Database) -> None:
     )
 
 
+def _migrate_add_label_packs(db: sqlite_utils.Database) -> None:
+    """Imported classifier packs (core/packs.py): a user's decision, so kept apart from the
+    derived label_weights, which every re-fit rewrites."""
+    db.conn.execute(
+        """
+        CREATE TABLE label_packs (
+            label_id INTEGER PRIMARY KEY REFERENCES labels(id) ON DELETE CASCADE,
+            model_key TEXT NOT NULL,
+            projection_version INTEGER NOT NULL,
+            weight BLOB NOT NULL,
+            strength REAL NOT NULL,
+            n_pos INTEGER NOT NULL,
+            threshold REAL NOT NULL,
+            slope REAL NOT NULL,
+            meta TEXT NOT NULL,
+            imported_at TEXT NOT NULL
+        )
+        """
+    )
+
+
 # Forward migrations, in order: entry i brings a database from version i to version i + 1.
 # To change the schema, append a function here; never edit one that has shipped.
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _migrate_to_1,
     _migrate_to_2,
     _migrate_xmp_written,
+    _migrate_add_label_packs,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

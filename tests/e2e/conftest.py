@@ -12,6 +12,21 @@ import pytest
 
 from phototag.core.cli import main
 
+# The app's way of writing: the Library API, tagging and untagging in a loop, one line per write.
+BUSY_WRITER = """
+import sys
+from phototag.core.library import Library
+library = Library(sys.argv[1])
+photos = sys.argv[2:]
+for index in range(100000):
+    photo = photos[index % len(photos)]
+    if (index // len(photos)) % 2:
+        library.untag("busy", [photo])
+    else:
+        library.tag("busy", [photo])
+    print(index, flush=True)
+"""
+
 
 @dataclass
 class Result:
