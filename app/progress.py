@@ -12,7 +12,11 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QToolButton, QW
 
 from phototag.app.style import icon
 
-RATE_WINDOW_S = 8.0  # the rate is measured over the last few seconds, so it follows changes
+RATE_WINDOW_S = 8.0
+TASK_STAGES = {
+    "refining": "Refining the model",
+    "recomputing": "Updating photos",
+}  # the rate is measured over the last few seconds, so it follows changes
 
 
 def format_eta(seconds: float) -> str:
@@ -82,3 +86,33 @@ class ScanProgress(QWidget):
         self.pause_button.setToolTip("Resume the scan" if paused else "Pause the scan")
         self._samples = []
         self.pauseToggled.emit(paused)
+
+
+class TaskProgress(QWidget):
+    """A short task's stage and progress in the status bar (refining the model): no pause or
+    cancel, as it takes seconds."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 6, 0)
+        layout.setSpacing(8)
+        self.text = QLabel()
+        self.bar = QProgressBar()
+        self.bar.setFixedWidth(160)
+        layout.addWidget(self.text)
+        layout.addWidget(self.bar)
+        self.hide()
+
+    def start(self, message: str) -> None:
+        self.bar.setRange(0, 0)
+        self.text.setText(message)
+        self.show()
+
+    def update_progress(self, stage: str, done: int, total: int) -> None:
+        self.bar.setRange(0, max(total, 1))
+        self.bar.setValue(done)
+        self.text.setText(f"{TASK_STAGES.get(stage, stage)}… {done:,} / {total:,}")
+
+    def finish(self) -> None:
+        self.hide()
