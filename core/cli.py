@@ -441,7 +441,8 @@ def _staged_progress() -> Iterator[Callable[[str, int, int], None]]:
 
         def update(stage: str, done: int, total: int) -> None:
             if stage not in bars:
-                bars[stage] = stack.enter_context(progress_bar(stage.capitalize(), "step"))
+                unit = "step" if stage == "refining" else "photo"
+                bars[stage] = stack.enter_context(progress_bar(stage.capitalize(), unit))
             bars[stage](done, total)
 
         yield update

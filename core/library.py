@@ -777,8 +777,8 @@ class Library:
         stages "refining" (training steps) and "recomputing" (embeddings)."""
         from phototag.core.prolip import refine_projection
 
-        state = self._state()
         model = self._require_model()
+        state = self._state()
         heads = [h for h in state.heads if h.prototype.weight() is not None]
         images = sorted({i for h in heads for i in h.examples if state.matrix.row(i) is not None})
         if not images:
@@ -808,7 +808,6 @@ class Library:
     ) -> ProjectionChange:
         """Go back to the projection the active one was refined from, or to version `to`
         (0 = pretrained), recomputing every embedding and refitting every label."""
-        self._state()
         model = self._require_model()
         active = model["projection_version"]
         if to is None:

@@ -121,7 +121,11 @@ def test_a_photo_scanned_after_refining_is_embedded_with_the_refined_projection(
     assert embedding != project_rows(feature, pretrained)[0].tobytes()
 
 
-def test_refine_needs_labelled_photos_and_revert_needs_a_refinement(library):
+def test_refine_needs_labelled_photos_and_revert_needs_a_refinement(library, tmp_path):
+    with Library(tmp_path / "empty") as empty:
+        for action in (empty.refine, empty.revert_refinement, empty.refinements):
+            with pytest.raises(UserError, match="nothing is scanned yet"):
+                action()
     with pytest.raises(UserError, match="nothing to refine from"):
         library.refine()
     library.add_label("sunsets")
