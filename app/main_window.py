@@ -40,6 +40,7 @@ from phototag.app import dialogs
 from phototag.app.details import DetailsPane
 from phototag.app.grid import GAP, THUMBNAIL_CELL, PhotoGrid
 from phototag.app.header import ViewHeader
+from phototag.app.model_menu import ModelControls
 from phototag.app.photo_model import PhotoModel
 from phototag.app.problems import ProblemsPanel
 from phototag.app.progress import ScanProgress
@@ -173,9 +174,13 @@ class MainWindow(QMainWindow):
         self.problems_button.setObjectName("flat")
         self.problems_button.hide()
         self.progress = ScanProgress()
+        self.model_controls = ModelControls(
+            self.library, self, scanning=lambda: self.scan_worker is not None
+        )
         status.addPermanentWidget(self.meaningless)
         status.addPermanentWidget(self.problems_button)
         status.addPermanentWidget(self.progress)
+        status.addPermanentWidget(self.model_controls.progress)
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
@@ -226,6 +231,7 @@ class MainWindow(QMainWindow):
 
         self.labels_menu = bar.addMenu("&Labels")
         self.labels_menu.aboutToShow.connect(self._fill_labels_menu)
+        bar.addMenu(self.model_controls.menu)
 
         help_menu = bar.addMenu("&Help")
         help_menu.addAction("&About Phototag", self.show_about)
@@ -259,6 +265,10 @@ class MainWindow(QMainWindow):
         self.progress.pauseToggled.connect(self._pause_toggled)
         self.progress.cancelRequested.connect(self.cancel_scan)
         self.problems_button.clicked.connect(self._show_problems)
+        self.model_controls.started.connect(self._stop_watching)
+        self.model_controls.finished.connect(self._model_changed)
+        self.model_controls.failed.connect(self._worker_failed)
+        self.model_controls.labelsChanged.connect(self.refresh_labels)
 
     # ----- refreshing -----------------------------------------------------------------------
 
@@ -280,6 +290,7 @@ class MainWindow(QMainWindow):
         self.details.set_label_names(names)
         self.label_filter.set_labels(names)
         self._show_model_note()
+        self.model_controls.update_actions()
         self.refresh_view(same_view=True)
 
     def refresh_labels(self) -> None:
@@ -556,7 +567,7 @@ class MainWindow(QMainWindow):
         self.start_scan()
 
     def start_scan(self) -> None:
-        if self.scan_worker is not None:
+        if self.scan_worker is not None or self.model_controls.busy:
             return
         if not self.library.folders():
             self.choose_folder()
@@ -611,6 +622,12 @@ class MainWindow(QMainWindow):
         self.library.reload()
         self.refresh_all()
         self._update_problems(show_new=True)
+        self.notify(message)
+        self._start_watching()
+
+    def _model_changed(self, message: str) -> None:
+        """After a refinement or revert: every embedding and label changed."""
+        self.refresh_all()
         self.notify(message)
         self._start_watching()
 
@@ -767,6 +784,7 @@ class MainWindow(QMainWindow):
         if label is not None:
             menu.addAction("Rename…", lambda: self.rename_label(label))
             menu.addAction("Automatic Threshold", lambda: self._reset_threshold(label))
+            self.model_controls.add_label_menu(menu, label)
             menu.addSeparator()
             menu.addAction("Delete Label…", lambda: self.delete_label(label))
         elif folder is not None:
@@ -875,6 +893,7 @@ class MainWindow(QMainWindow):
         if self.scan_worker is not None:
             self.scan_worker.cancel()
             self.scan_worker.wait()
+        self.model_controls.stop()
         for thread in (self.download_worker, getattr(self, "_weights_check", None)):
             if thread is not None:
                 thread.wait()

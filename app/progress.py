@@ -12,7 +12,11 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QToolButton, QW
 
 from phototag.app.style import icon
 
-RATE_WINDOW_S = 8.0  # the rate is measured over the last few seconds, so it follows changes
+RATE_WINDOW_S = 8.0
+TASK_STAGES = {
+    "refining": "Refining the model",
+    "recomputing": "Updating photos",
+}  # the rate is measured over the last few seconds, so it follows changes
 
 
 def format_eta(seconds: float) -> str:
@@ -22,18 +26,26 @@ def format_eta(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
+def _text_and_bar(owner: QWidget, bar_width: int) -> tuple[QHBoxLayout, QLabel, QProgressBar]:
+    """The start of a status-bar progress row: what is happening, then the bar."""
+    layout = QHBoxLayout(owner)
+    layout.setContentsMargins(0, 0, 6, 0)
+    layout.setSpacing(8)
+    text = QLabel()
+    bar = QProgressBar()
+    bar.setFixedWidth(bar_width)
+    layout.addWidget(text)
+    layout.addWidget(bar)
+    return layout, text, bar
+
+
 class ScanProgress(QWidget):
     pauseToggled = Signal(bool)  # noqa: N815  True = paused
     cancelRequested = Signal()  # noqa: N815
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 6, 0)
-        layout.setSpacing(8)
-        self.text = QLabel()
-        self.bar = QProgressBar()
-        self.bar.setFixedWidth(200)
+        layout, self.text, self.bar = _text_and_bar(self, 200)
         self.pause_button = QToolButton()
         self.pause_button.setIcon(icon("pause"))
         self.pause_button.setToolTip("Pause the scan")
@@ -43,8 +55,8 @@ class ScanProgress(QWidget):
         self.cancel_button.setIcon(icon("stop"))
         self.cancel_button.setToolTip("Stop the scan (finished photos are kept; it resumes later)")
         self.cancel_button.clicked.connect(self.cancelRequested)
-        for widget in (self.text, self.bar, self.pause_button, self.cancel_button):
-            layout.addWidget(widget)
+        layout.addWidget(self.pause_button)
+        layout.addWidget(self.cancel_button)
         self._samples: list[tuple[float, int]] = []
         self.hide()
 
@@ -82,3 +94,26 @@ class ScanProgress(QWidget):
         self.pause_button.setToolTip("Resume the scan" if paused else "Pause the scan")
         self._samples = []
         self.pauseToggled.emit(paused)
+
+
+class TaskProgress(QWidget):
+    """A short task's stage and progress in the status bar (refining the model): no pause or
+    cancel, as it takes seconds."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        _, self.text, self.bar = _text_and_bar(self, 160)
+        self.hide()
+
+    def start(self, message: str) -> None:
+        self.bar.setRange(0, 0)
+        self.text.setText(message)
+        self.show()
+
+    def update_progress(self, stage: str, done: int, total: int) -> None:
+        self.bar.setRange(0, max(total, 1))
+        self.bar.setValue(done)
+        self.text.setText(f"{TASK_STAGES.get(stage, stage)}… {done:,} / {total:,}")
+
+    def finish(self) -> None:
+        self.hide()

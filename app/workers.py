@@ -235,3 +235,35 @@ class FolderWatch(QObject):
             self.folder_state.emit(event)
         elif isinstance(event, Stopped) and event.error is not None:
             self.failed.emit(*_failure(event.error))
+
+
+class RefineWorker(QThread):
+    """ProLIP's refine, or a revert, on its own Library; every embedding is recomputed and
+    every label refitted before it reports."""
+
+    progress = Signal(str, int, int)  # stage ("refining" | "recomputing"), done, total
+    succeeded = Signal(object)  # library.ProjectionChange
+    failed = Signal(str, str)  # kind, message
+
+    def __init__(self, root: Path, revert: bool, parent=None):
+        super().__init__(parent)
+        self.root, self.revert = root, revert
+        self._last_emit = 0.0
+
+    def run(self) -> None:
+        try:
+            with Library(self.root) as library:
+                if self.revert:
+                    change = library.revert_refinement(progress=self._progress)
+                else:
+                    change = library.refine(progress=self._progress)
+        except Exception as exc:
+            self.failed.emit(*_failure(exc))
+        else:
+            self.succeeded.emit(change)
+
+    def _progress(self, stage: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        if done >= total or now - self._last_emit >= PROGRESS_INTERVAL_S:
+            self._last_emit = now
+            self.progress.emit(stage, done, total)

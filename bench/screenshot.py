@@ -5,7 +5,8 @@
 Builds a library of generated scenes (sunsets, seas, forests, night skies, deserts, snow; plus
 scikit-image's sample photos when it is installed), scans it with the built-in tiny-random
 model, tags three sunsets, and saves: the welcome page, the grid with the label lit up and a
-photo's details, the label's review, and a search. Works offscreen too (QT_QPA_PLATFORM).
+photo's details, the label's review, a search, the Model menu, and the window after Refine
+(ProLIP). Works offscreen too (QT_QPA_PLATFORM).
 """
 
 from __future__ import annotations
@@ -201,6 +202,17 @@ def main() -> None:
     _wait(app, lambda: window.query is not None, 120)
     _settle(app, window, 1.0)
     window.grab().save(str(args.out / "search.png"))
+
+    controls = window.model_controls
+    controls.menu.popup(window.mapToGlobal(window.rect().center()))
+    _settle(app, window, 0.5)
+    controls.menu.grab().save(str(args.out / "model-menu.png"))
+    controls.menu.hide()
+    controls.refine_action.trigger()
+    _wait(app, lambda: not controls.busy, 120)
+    window.clear_search()
+    _settle(app, window, 1.0)
+    window.grab().save(str(args.out / "refined.png"))
     window.close()
     library.close()
     print(f"screenshots in {args.out}")

@@ -11,7 +11,7 @@ import sqlite3
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict
 from pathlib import Path
 
@@ -254,9 +254,10 @@ def labels_list(ctx: _Context, as_json: bool) -> None:
             continue
         threshold = "-" if info.threshold is None else f"{info.threshold:.4f}"
         mode = "auto" if info.threshold_is_automatic else "manual"
+        own = "" if info.method_is_own else " (library's)"
         click.echo(
             f"{info.name}\t{info.confirmed} confirmed, {info.rejected} rejected, "
-            f"{info.suggested} suggested\tthreshold {threshold} ({mode})"
+            f"{info.suggested} suggested\tthreshold {threshold} ({mode})\tmethod {info.method}{own}"
         )
     _note_if_meaningless(ctx.library)
 
@@ -282,6 +283,18 @@ def labels_import_pack(ctx: _Context, file: str, name: str | None) -> None:
     if warning:
         click.echo(f"phototag: warning: {warning}", err=True)
     click.echo(f"imported: {created}")
+
+
+@labels.command("method")
+@click.argument("name")
+@click.argument("method")
+@pass_context
+def labels_method(ctx: _Context, name: str, method: str) -> None:
+    """Let one label use its own METHOD (see 'phototag method'), or 'default' for the
+    library's."""
+    used = ctx.library.set_label_method(name, None if method == "default" else method)
+    follows = " (the library's)" if method == "default" else ""
+    click.echo(f"{name}: method {used}{follows}")
 
 
 # ----- examples ----------------------------------------------------------------------------
@@ -522,6 +535,78 @@ def restore(ctx: _Context, file: str) -> None:
         f"restored {restored.labels} labels and {restored.examples} examples from {file}; "
         f"the previous database is kept as {restored.previous}"
     )
+
+
+# ----- methods and refinement --------------------------------------------------------------
+
+
+@cli.command("method")
+@click.argument("name", required=False)
+@pass_context
+def method_command(ctx: _Context, name: str | None) -> None:
+    """Show the library's method and the available ones, or set it to NAME. Labels without
+    their own method ('phototag labels method') are refitted with it."""
+    library = ctx.library
+    if name is not None:
+        library.set_method(name)
+        click.echo(f"library method: {library.method()}")
+        return
+    current = library.method()
+    for known, summary in library.methods().items():
+        mark = "*" if known == current else " "
+        click.echo(f"{mark} {known}\t{summary}")
+
+
+@contextmanager
+def _staged_progress() -> Iterator[Callable[[str, int, int], None]]:
+    """progress(stage, done, total) as one terminal bar per stage."""
+    with ExitStack() as stack:
+        bars: dict[str, Callable[[int, int], None]] = {}
+
+        def update(stage: str, done: int, total: int) -> None:
+            if stage not in bars:
+                unit = "step" if stage == "refining" else "photo"
+                bars[stage] = stack.enter_context(progress_bar(stage.capitalize(), unit))
+            bars[stage](done, total)
+
+        yield update
+
+
+@cli.command()
+@click.option("--revert", is_flag=True, help="Go back to the projection before the last refine.")
+@click.option("--to", "to", type=int, help="With --revert: the version to go to (0 = pretrained).")
+@click.option("--list", "as_list", is_flag=True, help="List the projection versions.")
+@pass_context
+def refine(ctx: _Context, revert: bool, to: int | None, as_list: bool) -> None:
+    """Refine the model's visual projection on your confirmed and rejected photos (ProLIP):
+    seconds on a CPU, no photo is decoded again; every embedding is then recomputed and every
+    label refitted. Revertible with --revert."""
+    library = ctx.library
+    if to is not None and not revert:
+        raise UserError("--to goes with --revert")
+    if as_list:
+        for version in library.refinements():
+            mark = "*" if version.active else " "
+            note = version.note or ("pretrained" if version.version == 0 else "")
+            click.echo(f"{mark} {version.version}\t{version.created_at}\t{note}")
+        return
+    with _staged_progress() as update:
+        if revert:
+            change = library.revert_refinement(to, progress=update)
+        else:
+            change = library.refine(progress=update)
+    if revert:
+        click.echo(f"reverted to projection version {change.version} (from {change.previous})")
+    else:
+        click.echo(
+            f"projection version {change.version}: refined from version {change.previous} on "
+            f"{change.photos} photos of {change.labels} labels"
+        )
+    click.echo(
+        f"moved {change.moved:.2%} from version {change.previous}; "
+        f"{change.recomputed} embeddings recomputed; labels refitted"
+    )
+    _note_if_meaningless(library)
 
 
 # ----- models ------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from phototag.core.atomic import replacing
 from phototag.core.errors import EnvironmentProblem, UserError, WeightsMissing
 from phototag.core.models import TINY_MODEL, ModelSpec, get_spec
 from phototag.core.paths import models_dir
+from phototag.core.projection import project_rows
 
 if TYPE_CHECKING:
     import torch
@@ -62,7 +63,6 @@ class Encoder:
         _reparameterize(model)
         self._model = model
         self._visual_features, projection = _split_projection(model.visual)
-        self._projection = projection
         self.projection = projection.numpy().copy()
         self.feature_dim, self.embed_dim = self.projection.shape
         size = open_clip.get_model_preprocess_cfg(model)["size"]
@@ -83,9 +83,10 @@ class Encoder:
 
         batch = torch.stack([self._preprocess(image) for image in images])
         with torch.inference_mode():
-            features = self._visual_features(batch)
-            embeddings = torch.nn.functional.normalize(features @ self._projection, dim=-1)
-        return features.numpy(), embeddings.numpy()
+            features = self._visual_features(batch).numpy()
+        # The library's active projection (ProLIP may have refined it), applied exactly as a
+        # refinement recomputes stored embeddings.
+        return features, project_rows(features, self.projection)
 
     def encode_texts(self, texts: list[str]) -> np.ndarray:
         if not texts:

@@ -8,13 +8,14 @@ import json
 import math
 import os
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from phototag.core import ingest, keywords, packs
+from phototag.core import projection as projections
 from phototag.core.browsing import (
     NEAR_MISS_FLOOR,
     NEAR_MISSES_SHOWN,
@@ -27,9 +28,19 @@ from phototag.core.browsing import (
     best_first,
 )
 from phototag.core.errors import UserError
+from phototag.core.head_choice import (
+    METHOD_SETTING,
+    available_methods,
+    check_method,
+    effective_method,
+    fit_head,
+    uses_others,
+)
+from phototag.core.heads import DEFAULT_METHOD, Head
 from phototag.core.imprint import Prototype
 from phototag.core.models import DEFAULT_MODEL, get_spec
 from phototag.core.paths import default_library_dir
+from phototag.core.prolip import DEFAULT_STEPS
 from phototag.core.scoring import EmbeddingMatrix
 from phototag.core.store import Store, is_storable, now, printable
 from phototag.core.thresholds import Calibration, calibrate, probability
@@ -58,6 +69,9 @@ class LabelInfo:
     threshold: float | None
     threshold_is_automatic: bool
     prompt: str | None
+    method: str
+    method_is_own: bool
+    """Whether the label chose its method itself rather than following the library's."""
 
 
 @dataclass(frozen=True)
@@ -86,6 +100,19 @@ class ExampleChange:
     changed: int
     unchanged: int
     not_found: list[str]
+
+
+@dataclass(frozen=True)
+class ProjectionChange:
+    """What a ProLIP refinement or a revert did to the library's visual projection."""
+
+    version: int
+    previous: int
+    moved: float
+    """||W - W_previous||_F / ||W_previous||_F."""
+    recomputed: int
+    photos: int = 0
+    labels: int = 0
 
 
 @dataclass(frozen=True)
@@ -139,6 +166,10 @@ class _Head:
     calibration: Calibration = NO_DECISION
     # An imported classifier pack's calibration: it decides until the user gives an example.
     preset: Calibration | None = None
+    method: str = DEFAULT_METHOD
+    fitted: Head | None = None
+    """The fitted head when the label uses another method than MWI; its scores replace the
+    prototype's. The prototype is kept up to date either way."""
 
     @property
     def threshold(self) -> float:
@@ -170,8 +201,11 @@ class _ModelState:
         return weights
 
     def rescore(self) -> None:
-        """One (blocked) matrix product over the whole library."""
+        """One (blocked) matrix product over the whole library; fitted heads score themselves."""
         self.scores = self.matrix.scores(self.weights())
+        for column, head in enumerate(self.heads):
+            if head.fitted is not None:
+                self.scores[:, column] = head.fitted.scores(self.matrix.embeddings)
 
     def decisions(self) -> np.ndarray:
         """Which photo carries which label: score over threshold, overridden by the user."""
@@ -201,7 +235,10 @@ class _ModelState:
         unlabeled = np.ones(len(scores), dtype=bool)
         unlabeled[positive_rows] = False
         unlabeled[rejected_rows] = False
-        held_out = head.prototype.leave_one_out_scores(self.matrix.embeddings[positive_rows])
+        if head.fitted is not None:
+            held_out = head.fitted.held_out_scores()
+        else:
+            held_out = head.prototype.leave_one_out_scores(self.matrix.embeddings[positive_rows])
         head.calibration = calibrate(scores[unlabeled], held_out, scores[rejected_rows])
 
 
@@ -290,8 +327,19 @@ class Library:
         if key not in self._encoders:
             from phototag.core.encoder import load_encoder
 
-            self._encoders[key] = load_encoder(key[0], Path(weights_key) if weights_key else None)
+            encoder = load_encoder(key[0], Path(weights_key) if weights_key else None)
+            self._use_active_projection(encoder)
+            self._encoders[key] = encoder
         return self._encoders[key]
+
+    def _use_active_projection(self, encoder) -> int | None:
+        """Embed with the library's active projection (ProLIP may have refined it); returns the
+        model's id, None for a model the library has not used yet."""
+        rows = self.store.query("SELECT * FROM models WHERE key = ?", (encoder.model_key,))
+        if not rows:
+            return None
+        encoder.projection = projections.active_projection(rows[0])
+        return rows[0]["id"]
 
     def _register_model(self, encoder, weights: str | Path | None) -> int:
         """Record the model and make it the library's; `weights` is what the user passed, so
@@ -315,7 +363,7 @@ class Library:
                 "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                 (encoder.model_key,),
             )
-        return self.store.scalar("SELECT id FROM models WHERE key = ?", (encoder.model_key,))
+        return self._use_active_projection(encoder)
 
     def scan(
         self,
@@ -411,6 +459,7 @@ class Library:
                 confirmed_rows = len(state.matrix.rows(head.ids(1)))
                 applied[head.label_id] = (int(decided[column]) - confirmed_rows, head)
         result = []
+        library_method = self.store.setting(METHOD_SETTING)
         for row in rows:
             count = by_label.get(row["id"], {"pos": 0, "neg": 0})
             suggested, head = applied.get(row["id"], (0, None))
@@ -424,6 +473,8 @@ class Library:
                     threshold=threshold,
                     threshold_is_automatic=row["threshold"] is None,
                     prompt=row["prompt"],
+                    method=effective_method(row["method"], library_method),
+                    method_is_own=row["method"] is not None,
                 )
             )
         return result
@@ -512,8 +563,10 @@ class Library:
                     head.examples.pop(image, None)
                 else:
                     head.examples[image] = polarity
+            affected = [head, *self._refit_after_change(head)]
             state.rescore()
-            state.calibrate(head)
+            for changed in affected:
+                state.calibrate(changed)
             for image, polarity in changes.items():
                 if polarity == 0:
                     conn.execute(
@@ -527,7 +580,8 @@ class Library:
                         "SET polarity = excluded.polarity, created_at = excluded.created_at",
                         (head.label_id, image, polarity, now()),
                     )
-            self._save_head(head)
+            for changed in affected:
+                self._save_head(changed)
 
     def _catch_up(self, head: _Head) -> None:
         """Start from the database's examples when another process (the app, the command line,
@@ -568,6 +622,8 @@ class Library:
                 head = self._imprint(label, saved.get(label["id"]))
                 to_save.append(head)
             self._loaded.heads.append(head)
+        for head in self._loaded.heads:
+            self._fit(head)
         self._loaded.rescore()
         for head in to_save:
             self._loaded.calibrate(head)
@@ -623,6 +679,7 @@ class Library:
             prototype=prototype,
             calibration=Calibration(saved["threshold"], saved["slope"]),
             preset=self._pack_calibration(label["id"]),
+            method=self._method_for(label),
         )
 
     def _imprint(self, label: dict, saved: dict | None = None) -> _Head:
@@ -632,14 +689,20 @@ class Library:
         positives = state.matrix.rows([i for i, sign in examples.items() if sign == 1])
         prior = self._prior(label, saved)
         prototype = Prototype.from_examples(state.matrix.embeddings[positives], prior)
-        preset = self._pack_calibration(label["id"])
         return _Head(
-            label["id"], label["name"], label["threshold"], examples, prototype, preset=preset
+            label["id"],
+            label["name"],
+            label["threshold"],
+            examples,
+            prototype,
+            preset=self._pack_calibration(label["id"]),
+            method=self._method_for(label),
         )
 
     def _add_head(self, label: dict) -> _Head:
         head = self._imprint(label)
         self._loaded.heads.append(head)
+        self._fit(head)
         self._loaded.rescore()
         self._loaded.calibrate(head)
         with self.store.transaction():
@@ -664,6 +727,165 @@ class Library:
                 now(),
             ),
         )
+
+    # ----- heads: the method each label uses ------------------------------------------------
+
+    def methods(self) -> dict[str, str]:
+        """The methods a label can use, name -> summary, the default (MWI) first."""
+        return available_methods()
+
+    def method(self) -> str:
+        """The library's method: every label without its own choice uses it."""
+        return effective_method(None, self.store.setting(METHOD_SETTING))
+
+    def set_method(self, name: str) -> None:
+        """Choose the library's method; its labels are refitted and recalibrated at once."""
+        self.store.set_setting(METHOD_SETTING, check_method(name))
+        self._refit_all()
+
+    def set_label_method(self, label: str, name: str | None) -> str:
+        """Give one label its own method, or (None) let it follow the library's again.
+        Returns the method the label now uses."""
+        row = self._require_label(label)
+        chosen = None if name is None else check_method(name)
+        state = self._state()
+        method = self._method_for({**row, "method": chosen})
+        head = None if state is None else state.head(row["id"])
+        with self.store.transaction() as conn:
+            conn.execute("UPDATE labels SET method = ? WHERE id = ?", (chosen, row["id"]))
+            if head is not None:
+                head.method = method
+                self._apply_examples(head, {})  # refit and recalibrate it, then save
+        return method
+
+    def _method_for(self, label: dict) -> str:
+        return effective_method(label["method"], self.store.setting(METHOD_SETTING))
+
+    def _fit(self, head: _Head) -> None:
+        """Fit a non-MWI head from its examples as the library is embedded now (MWI needs
+        nothing: its prototype is the classifier)."""
+        state = self._loaded
+        if head.method == DEFAULT_METHOD:
+            head.fitted = None
+            return
+        others = [image for other in state.heads if other is not head for image in other.ids(1)]
+        head.fitted = fit_head(
+            head.method, head.examples, state.matrix, head.prototype.prior, others
+        )
+
+    def _refit_after_change(self, changed: _Head) -> list[_Head]:
+        """Refit the changed label's head, and every other head fitted with other labels'
+        positives; returns those others (their thresholds move too)."""
+        self._fit(changed)
+        dependents = [h for h in self._loaded.heads if h is not changed and uses_others(h.method)]
+        for head in dependents:
+            self._fit(head)
+        return dependents
+
+    # ----- ProLIP: refining the visual projection -------------------------------------------
+
+    def refinements(self) -> list[projections.ProjectionVersion]:
+        """The active model's projection versions, oldest first (0 = pretrained)."""
+        return projections.versions(self.store, self._require_model())
+
+    def refine(
+        self,
+        progress: Callable[[str, int, int], None] | None = None,
+        steps: int = DEFAULT_STEPS,
+    ) -> ProjectionChange:
+        """Retrain the visual projection on the labelled photos (ProLIP), then recompute every
+        embedding with it and refit every label. progress(stage, done, total) reports the
+        stages "refining" (training steps) and "recomputing" (embeddings)."""
+        from phototag.core.prolip import refine_projection
+
+        model = self._require_model()
+        state = self._state()
+        heads = [h for h in state.heads if h.prototype.weight() is not None]
+        images = sorted({i for h in heads for i in h.examples if state.matrix.row(i) is not None})
+        if not images:
+            raise UserError(
+                "nothing to refine from: confirm or reject a few photos of a label first"
+            )
+        targets = np.array(
+            [[h.examples.get(i, 0) for h in heads] for i in images], dtype=np.float32
+        )
+        classifier = np.stack([h.prototype.weight() for h in heads])
+        start = projections.active_projection(model)
+        refined = refine_projection(
+            self._features(model, images),
+            targets,
+            classifier,
+            start,
+            steps=steps,
+            progress=None if progress is None else lambda d, t: progress("refining", d, t),
+        )
+        note = f"ProLIP on {len(images)} photos, {len(heads)} labels"
+        change = self._switch_projection(model, None, refined, note, progress)
+        return ProjectionChange(**{**change.__dict__, "photos": len(images), "labels": len(heads)})
+
+    def revert_refinement(
+        self, to: int | None = None, progress: Callable[[str, int, int], None] | None = None
+    ) -> ProjectionChange:
+        """Go back to the projection the active one was refined from, or to version `to`
+        (0 = pretrained), recomputing every embedding and refitting every label."""
+        model = self._require_model()
+        active = model["projection_version"]
+        if to is None:
+            known = {v.version: v for v in projections.versions(self.store, model)}
+            to = known[active].base
+            if to is None:
+                raise UserError("nothing to revert: the library uses the pretrained projection")
+        elif to == active:
+            raise UserError(f"nothing to revert: projection version {to} is already active")
+        projection = projections.stored_projection(self.store, model, to)
+        return self._switch_projection(model, to, projection, None, progress)
+
+    def _require_model(self) -> dict:
+        model = self._active_model()
+        if model is None:
+            raise UserError("nothing is scanned yet: run 'phototag scan' first")
+        return model
+
+    def _features(self, model: dict, images: list[int]) -> np.ndarray:
+        """The stored pre-projection features of these images, one row each, in order."""
+        blobs = dict(
+            self.store.conn.execute(
+                "SELECT image_id, feature FROM embeddings WHERE model_id = ? "
+                f"AND image_id IN ({','.join('?' * len(images))})",
+                (model["id"], *images),
+            ).fetchall()
+        )
+        flat = np.frombuffer(b"".join(blobs[i] for i in images), dtype=np.float32)
+        return flat.reshape(len(images), model["feature_dim"]).copy()  # torch wants it writable
+
+    def _switch_projection(
+        self,
+        model: dict,
+        version: int | None,
+        projection: np.ndarray,
+        note: str | None,
+        progress: Callable[[str, int, int], None] | None,
+    ) -> ProjectionChange:
+        """Make `projection` active (as a new version when `version` is None), recompute the
+        model's embeddings and refit every label, all in one transaction: a crash leaves the
+        library as it was."""
+        previous = projections.active_projection(model)
+        recompute = None if progress is None else lambda d, t: progress("recomputing", d, t)
+        try:
+            with self.store.transaction():
+                if version is None:
+                    version = projections.add_version(self.store, model, projection, note)
+                count = projections.activate(self.store, model, version, projection, recompute)
+                self._state(refit=True)
+        except BaseException:
+            self._loaded = None  # the view may be ahead of the rolled-back database
+            raise
+        self._browse_cache = None
+        for encoder in self._encoders.values():
+            if encoder.model_key == model["key"]:
+                encoder.projection = np.array(projection, dtype=np.float32)
+        moved = float(np.linalg.norm(projection - previous) / np.linalg.norm(previous))
+        return ProjectionChange(version, model["projection_version"], moved, count)
 
     # ----- reading results -----------------------------------------------------------------
 

@@ -150,6 +150,24 @@ def _migrate_add_label_packs(db: sqlite_utils.Database) -> None:
     )
 
 
+def _add_methods_and_projections(db: sqlite_utils.Database) -> None:
+    """A label may use another head than the library's (labels.method, NULL = the library's),
+    and ProLIP's refined visual projections are kept as versions, so a refinement is revertible
+    (version 0 is the pretrained projection; models.projection holds the active one)."""
+    db.conn.execute("ALTER TABLE labels ADD COLUMN method TEXT")
+    db.conn.execute(
+        "CREATE TABLE projections ("
+        " model_id INTEGER NOT NULL REFERENCES models(id) ON DELETE CASCADE,"
+        " version INTEGER NOT NULL,"
+        " base INTEGER,"
+        " projection BLOB NOT NULL,"
+        " created_at TEXT NOT NULL,"
+        " note TEXT,"
+        " PRIMARY KEY (model_id, version)"
+        ") WITHOUT ROWID"
+    )
+
+
 # Forward migrations, in order: entry i brings a database from version i to version i + 1.
 # To change the schema, append a function here; never edit one that has shipped.
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
@@ -157,6 +175,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _migrate_to_2,
     _migrate_xmp_written,
     _migrate_add_label_packs,
+    _add_methods_and_projections,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
