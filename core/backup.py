@@ -90,6 +90,9 @@ def _check_library(conn: sqlite3.Connection, shown: Path) -> tuple[int, int]:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
     except sqlite3.DatabaseError as exc:
+        # SQLite reads a damaged schema page as "malformed"; anything else is not a database.
+        if "malformed" in str(exc):
+            raise UserError(f"{shown} is damaged ({exc})") from None
         raise UserError(f"{shown} is not a Phototag library: {exc}") from None
     if problems != ["ok"]:
         first = problems[0].replace("*** in database main ***", "").strip().splitlines()[0]

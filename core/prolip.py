@@ -118,10 +118,3 @@ class _Problem:
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.tanh(0.5 * x))
-
-
-def project(features: np.ndarray, projection: np.ndarray) -> np.ndarray:
-    """Embeddings from pre-projection features: normalize(h @ W), float32."""
-    embeddings = np.asarray(features, np.float32) @ np.asarray(projection, np.float32)
-    norms = np.linalg.norm(embeddings, axis=1, keepdims=True)
-    return (embeddings / np.where(norms == 0, 1, norms)).astype(np.float32)

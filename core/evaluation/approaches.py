@@ -22,7 +22,8 @@ from phototag.core.evaluation.episodes import Support
 from phototag.core.heads import DEFAULT_METHOD, METHODS, Head, Method
 from phototag.core.heads.mwi import MWI
 from phototag.core.heads.zero_shot import ZeroShot
-from phototag.core.prolip import project, refine_projection
+from phototag.core.projection import project_rows
+from phototag.core.prolip import refine_projection
 
 ZERO_SHOT = "zero-shot"
 PROLIP = "prolip"
@@ -39,7 +40,7 @@ class Fitted:
         if self.projection is None:
             return data.embeddings if rows is None else data.embeddings[rows]
         features = data.features if rows is None else data.features[rows]
-        return project(features, self.projection)
+        return project_rows(features, self.projection)
 
     def scores(self, data: EmbeddedSet, rows: np.ndarray | None = None) -> np.ndarray:
         """(photos, labels) for the fitted labels, columns in label order."""
@@ -89,7 +90,7 @@ class ProLIPApproach(Approach):
         projection = refine_projection(
             data.features[rows], targets, classifier, data.projection, steps=300
         )
-        refined = project(data.features, projection)
+        refined = project_rows(data.features, projection)
         heads = self._heads(refined, data, support, prompts)
         return Fitted(heads, projection, perf_counter() - started)
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from phototag.core.prolip import project, refine_projection
+from phototag.core.projection import project_rows
+from phototag.core.prolip import refine_projection
 
 FEATURES, EMBED, LABELS = 48, 16, 3
 
@@ -21,7 +22,7 @@ def problem():
     targets = np.zeros((len(labels), LABELS), dtype=np.float32)
     targets[np.arange(len(labels)), labels] = 1
     targets[np.arange(len(labels)), (labels + 1) % LABELS] = -1
-    before = project(features, projection)
+    before = project_rows(features, projection)
     classifier = np.stack([before[labels == c].mean(axis=0) for c in range(LABELS)])
     classifier /= np.linalg.norm(classifier, axis=1, keepdims=True)
     return features, targets, classifier, projection
@@ -29,7 +30,7 @@ def problem():
 
 def separation(features, targets, classifier, projection) -> float:
     """Mean score of confirmed pairs minus mean score of rejected pairs."""
-    scores = project(features, projection) @ classifier.T
+    scores = project_rows(features, projection) @ classifier.T
     return float(scores[targets > 0].mean() - scores[targets < 0].mean())
 
 
@@ -74,5 +75,5 @@ def test_nothing_known_returns_w0_unchanged(problem):
 
 
 def test_project_gives_unit_rows(problem):
-    embeddings = project(problem[0], problem[3])
+    embeddings = project_rows(problem[0], problem[3])
     np.testing.assert_allclose(np.linalg.norm(embeddings, axis=1), 1.0, rtol=1e-5)
