@@ -26,3 +26,10 @@ def models_dir() -> Path:
     path = user_data_dir() / "models"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def models_cache_dir() -> Path:
+    """Files derived from model weights (exported image towers): rebuilt when deleted."""
+    path = Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False)) / "models"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
