@@ -155,14 +155,20 @@ def _export(visual: torch.nn.Module, path: Path, probe: np.ndarray) -> None:
 
 
 def _quantized(fp32_path: Path) -> Path:
-    """int8 weights per output channel, activations quantized on the fly; cached beside fp32."""
+    """int8 weights per output channel, activations quantized on the fly; cached beside fp32.
+
+    Weights use 7 bits (reduce_range): x86 u8×s8 kernels without VNNI saturate on full-range
+    weights, and on ViT-B/32 the full range measured a cosine of 0.986 to fp32 against 0.99986
+    with 7 bits, at the same speed."""
     path = fp32_path.with_name(fp32_path.name.removesuffix(".onnx") + ".int8.onnx")
     if path.exists():
         return path
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     with _quiet_root_logger(), replacing(path) as temporary:
-        quantize_dynamic(fp32_path, temporary, per_channel=True, weight_type=QuantType.QInt8)
+        quantize_dynamic(
+            fp32_path, temporary, per_channel=True, reduce_range=True, weight_type=QuantType.QInt8
+        )
     return path
 
 

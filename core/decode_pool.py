@@ -17,6 +17,7 @@ scan goes on. The caller's main module must be import-safe (`if __name__ == "__m
 from __future__ import annotations
 
 import contextlib
+import itertools
 import multiprocessing
 import os
 import signal
@@ -150,13 +151,16 @@ class DecodePool:
         drawn: deque[tuple[int, Item]] = deque()
         waiting: deque[_Task] = deque()
         done: dict[int, Pixels | str] = {}
+        numbered = enumerate(source)
         try:
-            for index, item in enumerate(source):
-                drawn.append((index, item))
-                waiting.append(_Task(index, path_of(item), recipe))
-                while len(drawn) >= in_flight:
-                    yield self._next_in_order(drawn, waiting, done)
-            while drawn:
+            while True:
+                # Topped up before every wait, so the workers never run dry while the caller
+                # runs the model on what came before.
+                for index, item in itertools.islice(numbered, max(0, in_flight - len(drawn))):
+                    drawn.append((index, item))
+                    waiting.append(_Task(index, path_of(item), recipe))
+                if not drawn:
+                    return
                 yield self._next_in_order(drawn, waiting, done)
         finally:
             self._settle()
