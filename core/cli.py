@@ -17,6 +17,7 @@ from pathlib import Path
 
 import click
 
+from phototag.core import backends
 from phototag.core import backup as backups
 from phototag.core import export as exporting
 from phototag.core.errors import EnvironmentProblem, PhototagError, UserError
@@ -165,9 +166,16 @@ def folders_list(ctx: _Context, as_json: bool) -> None:
     type=click.Path(dir_okay=False),
     help="Local weights file for the model instead of the Hugging Face cache.",
 )
+@click.option(
+    "--backend",
+    type=click.Choice(backends.BACKENDS),
+    help=f"What runs the image model (default: ${backends.BACKEND_VARIABLE}, else "
+    f"{backends.DEFAULT_BACKEND}; onnx-int8 is faster but approximate, see the README).",
+)
 @pass_context
-def scan(ctx: _Context, model: str | None, weights: str | None) -> None:
+def scan(ctx: _Context, model: str | None, weights: str | None, backend: str | None) -> None:
     """Find new and changed photos in the library's folders and embed them on this machine."""
+    backends.prefer(backend)
     library = ctx.library
     with progress_bar("Scanning") as update:
         report = library.scan(model=model, weights=weights, progress=update)

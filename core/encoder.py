@@ -6,7 +6,9 @@ user's `--weights` file.
 
 Besides the embedding, each image yields `h`, the visual feature before the final projection:
 ProLIP (methods.md §2) retrains only that projection, so the projection is split off the model
-and applied here, and `h` is stored next to the embedding.
+and applied here, and `h` is stored next to the embedding. The tower runs on the backend chosen
+in backends.py (ONNX Runtime by default), and preprocessing is pixels.py's torch-free copy of
+open_clip's, so decode workers can do it.
 
 torch and open_clip are imported inside functions: importing this module must stay cheap.
 """
@@ -16,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -24,11 +27,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from phototag.core import network
+from phototag.core import backends, network
 from phototag.core.atomic import replacing
+from phototag.core.backends import ImageTower
 from phototag.core.errors import EnvironmentProblem, UserError, WeightsMissing
 from phototag.core.models import TINY_MODEL, ModelSpec, get_spec
-from phototag.core.paths import models_dir
+from phototag.core.paths import models_cache_dir, models_dir
+from phototag.core.pixels import recipe_of
 from phototag.core.projection import project_rows
 
 if TYPE_CHECKING:
@@ -62,31 +67,62 @@ class Encoder:
         model.eval()
         _reparameterize(model)
         self._model = model
-        self._visual_features, projection = _split_projection(model.visual)
+        self._visual, projection, self._appends_one = _split_projection(model.visual)
+        # Settable: ProLIP replaces it with a refined projection; every embedding uses it.
         self.projection = projection.numpy().copy()
         self.feature_dim, self.embed_dim = self.projection.shape
         size = open_clip.get_model_preprocess_cfg(model)["size"]
         self.image_size = size if isinstance(size, int) else min(size)
+        # What decode workers apply to each photo, without torch.
+        self.pixel_recipe = recipe_of(preprocess)
         self._cut_text = _text_tower_is_causal(model)
+        self._towers: dict[str, tuple[ImageTower, str]] = {}
 
     def preprocess(self, image: Image.Image) -> torch.Tensor:
         return self._preprocess(image)
 
     def encode_images(self, images: list[Image.Image]) -> tuple[np.ndarray, np.ndarray]:
         """(features h, not normalised; embeddings, L2-normalised), both float32, one row each."""
-        if not images:
+        crops = [self.pixel_recipe.crop_of(image.convert("RGB")) for image in images]
+        return self.encode_crops(np.stack(crops) if crops else np.empty((0, 1, 1, 3), np.uint8))
+
+    def encode_crops(self, crops: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """encode_images for crops already made by `pixel_recipe.crop_of` ((n, h, w, 3) uint8),
+        as the decode workers send them."""
+        if not len(crops):
             return (
                 np.empty((0, self.feature_dim), np.float32),
                 np.empty((0, self.embed_dim), np.float32),
             )
-        import torch
-
-        batch = torch.stack([self._preprocess(image) for image in images])
-        with torch.inference_mode():
-            features = self._visual_features(batch).numpy()
+        tower, _ = self._tower()
+        features = tower(self.pixel_recipe.normalize(crops))
+        if self._appends_one:
+            features = np.hstack([features, np.ones((len(features), 1), features.dtype)])
         # The library's active projection (ProLIP may have refined it), applied exactly as a
-        # refinement recomputes stored embeddings.
+        # refinement recomputes stored embeddings: a photo's bits never depend on its batch.
         return features, project_rows(features, self.projection)
+
+    @property
+    def image_backend(self) -> str:
+        """The backend that runs the image tower: the chosen one, or torch after a failed
+        ONNX export. Asking may export the tower (once per model, then cached)."""
+        return self._tower()[1]
+
+    def _tower(self) -> tuple[ImageTower, str]:
+        backend = backends.chosen()
+        if backend not in self._towers:
+            self._towers[backend] = backends.image_tower(
+                self._visual, backend, self._onnx_path(), self.image_size
+            )
+        return self._towers[backend]
+
+    def _onnx_path(self) -> Path:
+        """Beside the tiny model's weights (made here, so deleting them resets both); for other
+        weights, in the user's cache, named after the model key (which pins the weights)."""
+        if self.spec.pretrained is None and self.weights_path is not None:
+            return self.weights_path.with_name(self.weights_path.stem + ".visual.onnx")
+        name = re.sub(r"[^A-Za-z0-9._-]", "_", self.model_key)
+        return models_cache_dir() / f"{name}.visual.onnx"
 
     def encode_texts(self, texts: list[str]) -> np.ndarray:
         if not texts:
@@ -308,8 +344,9 @@ def _reparameterize(model: torch.nn.Module) -> None:
 def _split_projection(visual: torch.nn.Module):
     """Removes the last linear map from the image tower.
 
-    Returns (a function image batch -> h, the projection as a (feature_dim, embed_dim) tensor)
-    such that normalize(h @ projection) is the model's own normalised image embedding.
+    Returns (the tower, now image batch -> h; the projection as a (feature_dim, embed_dim)
+    tensor; whether a constant 1 is appended to h) such that normalize([h, 1?] @ projection) is
+    the model's own normalised image embedding.
     """
     import torch
     from open_clip.timm_model import TimmModel
@@ -318,22 +355,16 @@ def _split_projection(visual: torch.nn.Module):
     if isinstance(visual, VisionTransformer):
         projection = visual.proj.detach().clone()
         visual.proj = None
-        return visual, projection
+        return visual, projection, False
     if isinstance(visual, TimmModel) and len(visual.head) == 0:
         fc = visual.trunk.get_classifier()
         projection = fc.weight.detach().T.clone()
         visual.trunk.reset_classifier(0)
         if fc.bias is None:
-            return visual, projection
+            return visual, projection, False
         # A bias is folded in as one more feature that is always 1, so the projection stays a
         # plain matrix that ProLIP can retrain, bias included.
-        projection = torch.cat([projection, fc.bias.detach()[None, :]])
-
-        def features_with_one(batch: torch.Tensor) -> torch.Tensor:
-            h = visual(batch)
-            return torch.cat([h, h.new_ones(len(h), 1)], dim=1)
-
-        return features_with_one, projection
+        return visual, torch.cat([projection, fc.bias.detach()[None, :]]), True
     raise NotImplementedError(f"no projection split for {type(visual).__name__}")
 
 

@@ -3,9 +3,10 @@
 One pipeline for a scan (every library folder) and for the watcher (just the paths that changed):
 a stat pass decides what changed (size, mtime); only changed or new files are hashed; content seen
 before is linked, so a moved or copied file keeps its identity and tags; only content never
-embedded with this model is decoded and run through the encoder, in batches, and each batch is
-committed on its own, so an interrupted pass resumes where it stopped (a progress callback may
-raise to stop a pass: what was committed stays, a transaction in progress is rolled back).
+embedded with this model is decoded (in worker processes, decode_pool.py) and run through the
+encoder, in batches, and each batch is committed on its own, so an interrupted pass resumes
+where it stopped (a progress callback may raise to stop a pass: what was committed stays, a
+transaction in progress is rolled back).
 Every unreadable file is recorded with its reason and the pass goes on. A folder that cannot be
 read at all (an unplugged drive) is left exactly as it was and reported as unavailable.
 """
@@ -15,17 +16,22 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from phototag.core.decode import DecodedImage, UnreadableImage, decode_image, is_image_path
+from phototag.core.decode import is_image_path
+from phototag.core.decode_pool import Pixels, decode_in_order
 from phototag.core.hashing import content_hash
 from phototag.core.store import Store, is_storable, now, printable
 
-BATCH_SIZE = 32
+# Photos per forward pass and per committed transaction: ONNX Runtime is fastest at 8 here
+# (perf-anchors.md), and a crash loses at most one batch of work.
+BATCH_SIZE = 8
+# Photos handed to the decode workers ahead of the model: enough to keep them busy through a
+# forward pass, few enough that memory stays flat (a crop is 150 KB).
+IN_FLIGHT = 3 * BATCH_SIZE
 
 NAME_NOT_UTF8 = "file name is not valid UTF-8; rename the file to include it"
 
@@ -64,6 +70,10 @@ class _Candidate:
     size: int
     mtime_ns: int
     content_hash: str = ""
+
+
+def _path_of(candidate: _Candidate) -> str:
+    return candidate.path
 
 
 def _unreadable_reason(exc: OSError) -> str:
@@ -290,8 +300,27 @@ class Ingest:
         )
 
     def _embed_changed(self, changed: list[_Candidate]) -> None:
-        """Hash what changed; link content seen before; decode and embed the rest in batches."""
-        to_embed: list[_Candidate] = []
+        """Decode the content never embedded in worker processes while this thread hashes and
+        links what follows; embed in batches, each committed on its own."""
+        decoded = decode_in_order(
+            self._new_content(changed), _path_of, self.encoder.pixel_recipe, IN_FLIGHT
+        )
+        batch: list[tuple[_Candidate, Pixels]] = []
+        for candidate, result in decoded:
+            if isinstance(result, str):
+                self._record_unreadable(candidate.path, candidate.folder_id, result)
+                continue
+            batch.append((candidate, result))
+            if len(batch) == BATCH_SIZE:
+                self._embed_batch(batch)
+                batch = []
+        if batch:
+            self._embed_batch(batch)
+
+    def _new_content(self, changed: list[_Candidate]) -> Iterator[_Candidate]:
+        """Hash each changed file; link content seen before; yield the rest, to be embedded.
+        Drawn lazily, a few photos ahead of the decoders, so each file is read twice in a row
+        (hash, then decode) and the second read comes from the disk cache."""
         for candidate in changed:
             try:
                 digest = content_hash(Path(candidate.path))
@@ -310,33 +339,15 @@ class Ingest:
                 self._linked_images.append(image_id)
                 self._tick()
             else:
-                to_embed.append(hashed)
-        workers = max(1, os.cpu_count() or 1)
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            for start in range(0, len(to_embed), BATCH_SIZE):
-                batch = to_embed[start : start + BATCH_SIZE]
-                decoded = list(pool.map(self._decode, batch))
-                self._embed_batch(batch, decoded)
+                yield hashed
 
-    def _decode(self, candidate: _Candidate) -> DecodedImage | str:
-        try:
-            return decode_image(Path(candidate.path), self.encoder.image_size)
-        except UnreadableImage as exc:
-            return exc.reason
-
-    def _embed_batch(self, batch: list[_Candidate], decoded: list[DecodedImage | str]) -> None:
-        good = [(c, d) for c, d in zip(batch, decoded, strict=True) if not isinstance(d, str)]
-        features = embeddings = np.empty((0, 0), dtype=np.float32)
-        if good:
-            features, embeddings = self.encoder.encode_images([d.image for _, d in good])
+    def _embed_batch(self, batch: list[tuple[_Candidate, Pixels]]) -> None:
+        features, embeddings = self.encoder.encode_crops(np.stack([p.crop for _, p in batch]))
         with self.store.transaction():
-            for candidate, result in zip(batch, decoded, strict=True):
-                if isinstance(result, str):
-                    self._record_unreadable(candidate.path, candidate.folder_id, result)
-            for (candidate, result), feature, embedding in zip(
-                good, features, embeddings, strict=True
+            for (candidate, pixels), feature, embedding in zip(
+                batch, features, embeddings, strict=True
             ):
-                image_id = self._upsert_image(candidate.content_hash, result)
+                image_id = self._upsert_image(candidate.content_hash, pixels)
                 self.store.conn.execute(
                     "INSERT OR REPLACE INTO embeddings(image_id, model_id, embedding, feature) "
                     "VALUES (?, ?, ?, ?)",
@@ -344,10 +355,10 @@ class Ingest:
                 )
                 self._embedded_images.add(image_id)
                 self._record_file(candidate, image_id)
-        self.report.embedded += len(good)
-        self._tick(len(good))
+        self.report.embedded += len(batch)
+        self._tick(len(batch))
 
-    def _upsert_image(self, digest: str, decoded: DecodedImage) -> int:
+    def _upsert_image(self, digest: str, decoded: Pixels) -> int:
         conn = self.store.conn
         conn.execute(
             "INSERT INTO images(content_hash, width, height, taken_at, first_seen) "

@@ -29,7 +29,15 @@ def models_dir() -> Path:
 
 
 def user_cache_dir() -> Path:
-    """Files that can always be recomputed (evaluation embeddings); created on first use."""
+    """Files that can always be recomputed (evaluation embeddings, exported image towers);
+    created on first use."""
     path = Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def models_cache_dir() -> Path:
+    """Files derived from model weights (exported image towers): rebuilt when deleted."""
+    path = user_cache_dir() / "models"
     path.mkdir(parents=True, exist_ok=True)
     return path

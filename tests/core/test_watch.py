@@ -199,13 +199,13 @@ def test_a_burst_of_500_copies_is_embedded_in_batches(
     library, folder, tmp_path, watcher, monkeypatch
 ):
     calls: list[int] = []
-    encode = Encoder.encode_images
+    encode = Encoder.encode_crops
 
-    def counted(self, images):
-        calls.append(len(images))
-        return encode(self, images)
+    def counted(self, crops):
+        calls.append(len(crops))
+        return encode(self, crops)
 
-    monkeypatch.setattr(Encoder, "encode_images", counted)
+    monkeypatch.setattr(Encoder, "encode_crops", counted)
     staging = tmp_path / "camera"
     staging.mkdir()
     for index in range(500):
@@ -230,7 +230,7 @@ def test_a_burst_of_500_copies_is_embedded_in_batches(
     embedded = [n for n in calls if n]
     assert sum(embedded) == 500
     assert max(embedded) == BATCH_SIZE
-    assert len(embedded) <= 500 / 8
+    assert len(embedded) <= 500 / 4
 
 
 def test_a_file_still_being_written_waits_until_it_is_complete(library, folder, tmp_path, watcher):
