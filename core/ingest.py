@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -74,6 +75,14 @@ class _Candidate:
 
 def _path_of(candidate: _Candidate) -> str:
     return candidate.path
+
+
+@dataclass(frozen=True)
+class _Forward:
+    """A batch of decoded photos and the model's pass over it, running or done."""
+
+    batch: list[tuple[_Candidate, Pixels]]
+    result: Future
 
 
 def _unreadable_reason(exc: OSError) -> str:
@@ -301,21 +310,38 @@ class Ingest:
 
     def _embed_changed(self, changed: list[_Candidate]) -> None:
         """Decode the content never embedded in worker processes while this thread hashes and
-        links what follows; embed in batches, each committed on its own."""
+        links what follows; embed in batches, each committed on its own.
+
+        The model runs one batch on its own thread while this one keeps the decode workers fed
+        for the next: fed only between batches, each worker finished one photo per forward pass
+        and then sat idle (measured: a fifth of a scan's time spent waiting for them)."""
         decoded = decode_in_order(
             self._new_content(changed), _path_of, self.encoder.pixel_recipe, IN_FLIGHT
         )
-        batch: list[tuple[_Candidate, Pixels]] = []
-        for candidate, result in decoded:
-            if isinstance(result, str):
-                self._record_unreadable(candidate.path, candidate.folder_id, result)
-                continue
-            batch.append((candidate, result))
-            if len(batch) == BATCH_SIZE:
-                self._embed_batch(batch)
-                batch = []
-        if batch:
-            self._embed_batch(batch)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="phototag-model") as model:
+            running: _Forward | None = None
+            batch: list[tuple[_Candidate, Pixels]] = []
+            for candidate, result in decoded:
+                if isinstance(result, str):
+                    self._record_unreadable(candidate.path, candidate.folder_id, result)
+                    continue
+                batch.append((candidate, result))
+                if len(batch) == BATCH_SIZE:
+                    running = self._forward_next(model, running, batch)
+                    batch = []
+            if batch:
+                running = self._forward_next(model, running, batch)
+            if running is not None:
+                self._record_batch(running)
+
+    def _forward_next(
+        self, model: ThreadPoolExecutor, running: _Forward | None, batch: list
+    ) -> _Forward:
+        """Record the batch the model is on (waiting for it), then start it on `batch`."""
+        if running is not None:
+            self._record_batch(running)
+        crops = np.stack([pixels.crop for _, pixels in batch])
+        return _Forward(batch, model.submit(self.encoder.encode_crops, crops))
 
     def _new_content(self, changed: list[_Candidate]) -> Iterator[_Candidate]:
         """Hash each changed file; link content seen before; yield the rest, to be embedded.
@@ -341,8 +367,9 @@ class Ingest:
             else:
                 yield hashed
 
-    def _embed_batch(self, batch: list[tuple[_Candidate, Pixels]]) -> None:
-        features, embeddings = self.encoder.encode_crops(np.stack([p.crop for _, p in batch]))
+    def _record_batch(self, forward: _Forward) -> None:
+        batch = forward.batch
+        features, embeddings = forward.result.result()
         with self.store.transaction():
             for (candidate, pixels), feature, embedding in zip(
                 batch, features, embeddings, strict=True
