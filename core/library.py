@@ -51,6 +51,7 @@ LABEL_NAME_MAX = 200
 LABEL_FORBIDDEN = "|/"
 NO_DECISION = Calibration(threshold=math.inf, slope=1.0)
 SIDECARS_ON_CONFIRM = "xmp_sidecars_on_confirm"
+NOTHING_SCANNED = "nothing is scanned yet: run 'phototag scan' first"
 
 
 @dataclass(frozen=True)
@@ -525,9 +526,7 @@ class Library:
     def _set_examples(
         self, label: str, paths: Iterable[str | Path], polarity: int
     ) -> ExampleChange:
-        state = self._state()
-        if state is None:
-            raise UserError("nothing is scanned yet: run 'phototag scan' first")
+        state = self._require_state()
         images, not_found = self._resolve_photos(paths)
         row = self._label_row(label)
         if row is None and polarity == 0:
@@ -843,8 +842,14 @@ class Library:
     def _require_model(self) -> dict:
         model = self._active_model()
         if model is None:
-            raise UserError("nothing is scanned yet: run 'phototag scan' first")
+            raise UserError(NOTHING_SCANNED)
         return model
+
+    def _require_state(self) -> _ModelState:
+        state = self._state()
+        if state is None:
+            raise UserError(NOTHING_SCANNED)
+        return state
 
     def _features(self, model: dict, images: list[int]) -> np.ndarray:
         """The stored pre-projection features of these images, one row each, in order."""
@@ -1302,10 +1307,8 @@ class Library:
 
     def export_pack(self, label: str, out: str | Path) -> packs.Pack:
         """Write one label's classifier to a small JSON file: no photo, no embedding of one."""
-        state = self._state()
         row = self._require_label(label)
-        if state is None:
-            raise UserError("nothing is scanned yet: run 'phototag scan' first")
+        state = self._require_state()
         head = state.heads[self._column(state, row["name"])]
         weight = head.prototype.weight()
         if weight is None or math.isinf(head.threshold):
