@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from phototag.core.adam import Adam, single_threaded
+from phototag.core.imprint import normalize_rows
 
 LOGIT_SCALE = 10.0
 DEFAULT_STEPS = 300
@@ -72,7 +73,7 @@ def refine_projection(
     problem = _Problem(
         start=h @ w0,
         coordinates=coordinates.astype(np.float32),
-        classes=_unit_rows(np.asarray(classifier, np.float32)),
+        classes=normalize_rows(np.asarray(classifier, np.float32)),
         positive=(targets > 0).astype(np.float32),
         weight=known.astype(np.float32) / np.float32(known.sum()),
         lam=lam,
@@ -86,10 +87,6 @@ def refine_projection(
             if progress is not None:
                 progress(step + 1, steps)
     return (w0 + basis.astype(np.float32) @ change).astype(np.float32)
-
-
-def _unit_rows(rows: np.ndarray) -> np.ndarray:
-    return rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12)
 
 
 @dataclass(frozen=True)
