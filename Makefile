@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format bench clean exiftool
+.PHONY: run test lint format bench clean tools
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,23 +20,31 @@ $(VENV)/.installed-test: $(VENV)/.installed
 run: $(VENV)/.installed
 	$(BIN)/phototag gui
 
-# The XMP tests read sidecars back with a real reader. On a CI machine (root, Debian/Ubuntu)
-# it is installed here; anywhere else the one line says how.
-exiftool:
-	@command -v exiftool >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "installing exiftool (libimage-exiftool-perl) for the XMP tests"; \
-	    apt-get -o DPkg::Lock::Timeout=120 install -y --no-install-recommends -q \
-	      libimage-exiftool-perl >/dev/null 2>&1 || { \
-	      apt-get -o DPkg::Lock::Timeout=120 update -q >/dev/null && \
-	      apt-get -o DPkg::Lock::Timeout=120 install -y --no-install-recommends -q \
-	        libimage-exiftool-perl >/dev/null; }; \
-	  else \
-	    echo "the XMP tests need exiftool: install it (Debian/Ubuntu: sudo apt-get install libimage-exiftool-perl; macOS: brew install exiftool)"; \
-	    exit 1; \
-	  fi; }
+# Outside tools the tests drive for real: exiftool reads sidecars back (XMP tests), strace sees
+# every socket a process tree opens, native code included (privacy proof). On a CI machine
+# (root, Debian/Ubuntu) they are installed here; anywhere else the one line says how.
+# To add one: put "command:debian-package" in TEST_TOOLS.
+TEST_TOOLS := exiftool:libimage-exiftool-perl strace:strace
 
-test: $(VENV)/.installed-test exiftool
+tools:
+	@missing=""; for pair in $(TEST_TOOLS); do \
+	  command -v "$${pair%%:*}" >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing$$missing for the tests"; \
+	    apt-get -o DPkg::Lock::Timeout=120 install -y --no-install-recommends -q $$missing \
+	      >/dev/null 2>&1 || { \
+	      apt-get -o DPkg::Lock::Timeout=120 update -q >/dev/null && \
+	      apt-get -o DPkg::Lock::Timeout=120 install -y --no-install-recommends -q $$missing \
+	        >/dev/null; }; \
+	  else \
+	    echo "the tests need$$missing: install them (Debian/Ubuntu: sudo apt-get install$$missing)"; \
+	    exit 1; \
+	  fi; \
+	fi
+
+test: $(VENV)/.installed-test tools
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest

@@ -77,6 +77,8 @@ def onnx_tower(path: Path) -> ImageTower:
     from the decode workers while they prepare the next batch."""
     import onnxruntime as ort
 
+    # A second switch; ORT_DISABLE_TELEMETRY (set in phototag.core) is the one that counts.
+    ort.disable_telemetry_events()
     options = ort.SessionOptions()
     options.intra_op_num_threads = os.cpu_count() or 1
     options.inter_op_num_threads = 1
