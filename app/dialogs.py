@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 
 from phototag.app.style import app_icon
 from phototag.core.library import ModelInfo
-from phototag.core.models import ModelSpec
+from phototag.core.model.specs import ModelSpec
 
 DOWNLOAD = "download"
 CHOOSE_FILE = "choose"

@@ -60,7 +60,7 @@ from phototag.app.workers import (
 from phototag.core.browsing import LabelReview, PhotoRef
 from phototag.core.errors import PhototagError
 from phototag.core.library import Library
-from phototag.core.models import DEFAULT_MODEL, ModelSpec, get_spec
+from phototag.core.model.specs import DEFAULT_MODEL, ModelSpec, get_spec
 
 LIVE_REFRESH_MS = 2500  # while scanning, new photos appear in the grid this often
 MESSAGE_MS = 10_000
@@ -654,7 +654,7 @@ class MainWindow(QMainWindow):
             self.folder_watch = None
 
     def _folders_changed(self, report) -> None:
-        from phototag.core.watch import describe
+        from phototag.core.ingest.watch import describe
 
         self.library.reload()
         self.refresh_all()
@@ -662,7 +662,7 @@ class MainWindow(QMainWindow):
         self.notify(f"Folders changed: {describe(report)}.")
 
     def _folder_state_changed(self, status) -> None:
-        from phototag.core.watch import UNAVAILABLE
+        from phototag.core.ingest.watch import UNAVAILABLE
 
         if status.state == UNAVAILABLE:
             self.notify(
@@ -914,6 +914,6 @@ def _marks(review: LabelReview) -> dict[str, tuple[str, float | None]]:
 
 
 def _weights_present(spec: ModelSpec) -> bool:
-    from phototag.core.encoder import weights_available
+    from phototag.core.model.encoder import weights_available
 
     return weights_available(spec.name)

@@ -17,8 +17,8 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
 from PySide6.QtGui import QImage, QPixmap
 
-from phototag.core.decode import UnreadableImage
-from phototag.core.thumbnails import ThumbnailCache
+from phototag.core.ingest.decode import UnreadableImage
+from phototag.core.ingest.thumbnails import ThumbnailCache
 
 MEMORY_ITEMS = 600  # about 110 MB of 208 px pixmaps: several screenfuls
 WORKERS = max(1, (os.cpu_count() or 2) - 1)  # leave a core to the GUI thread

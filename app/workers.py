@@ -187,7 +187,7 @@ class DownloadWorker(QThread):
         self.model = model
 
     def run(self) -> None:
-        from phototag.core.encoder import download_weights
+        from phototag.core.model.encoder import download_weights
 
         try:
             path = download_weights(self.model)
@@ -207,7 +207,7 @@ class FolderWatch(QObject):
     _arrived = Signal(object)
 
     def __init__(self, root: Path, parent=None):
-        from phototag.core.watch import Watcher
+        from phototag.core.ingest.watch import Watcher
 
         super().__init__(parent)
         # Emitted from the watcher's thread: Qt queues it to this object's (the GUI) thread.
@@ -227,7 +227,7 @@ class FolderWatch(QObject):
 
     @Slot(object)
     def _dispatch(self, event) -> None:
-        from phototag.core.watch import Batch, FolderStatus, Stopped, describe
+        from phototag.core.ingest.watch import Batch, FolderStatus, Stopped, describe
 
         if isinstance(event, Batch) and describe(event.report):
             self.changed.emit(event.report)

@@ -23,9 +23,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
-from phototag.core import backends
-from phototag.core.decode_pool import decode_to_pixels
+from phototag.core.ingest.decode_pool import decode_to_pixels
 from phototag.core.library import Library
+from phototag.core.model import backends
 
 ARCH = "ViT-B-32"
 PHOTO_SIZE = (4000, 3000)
@@ -186,7 +186,7 @@ def main() -> None:
             )
             print(f"(b) pipeline, {backend}: {rates[backend]:.2f} photos/s")
 
-    from phototag.core.encoder import load_encoder
+    from phototag.core.model.encoder import load_encoder
 
     encoder = load_encoder(ARCH, weights)
     sample = photos[1 : 1 + min(len(photos) - 1, 64)]

@@ -12,7 +12,11 @@ import time
 
 import numpy as np
 
-from phototag.core.prolip import DEFAULT_LEARNING_RATE, default_regularization, refine_projection
+from phototag.core.model.prolip import (
+    DEFAULT_LEARNING_RATE,
+    default_regularization,
+    refine_projection,
+)
 
 PHOTOS, FEATURES, EMBED, LABELS, STEPS = 200, 768, 512, 20, 300
 

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from phototag.core.projection import activate, project_rows
-from phototag.core.store import Store, now
+from phototag.core.model.projection import activate, project_rows
+from phototag.core.store.database import Store, now
 
 
 def _synthetic_library(root: Path, photos: int, feature_dim: int, embed_dim: int):
@@ -64,7 +64,7 @@ def _timed(action) -> tuple[float, object]:
 def _refine_seconds(labels: int, shots: int, feature_dim: int, embed_dim: int, threads: int):
     import torch
 
-    from phototag.core.prolip import refine_projection
+    from phototag.core.model.prolip import refine_projection
 
     rng = np.random.default_rng(1)
     photos = labels * shots

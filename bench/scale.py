@@ -20,9 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
+from phototag.core.labels.scoring import EmbeddingMatrix
 from phototag.core.library import Library
-from phototag.core.scoring import EmbeddingMatrix
-from phototag.core.store import now
+from phototag.core.store.database import now
 
 EMBED_DIM, FEATURE_DIM = 512, 768
 CHUNK = 10_000

@@ -14,8 +14,8 @@ import time
 
 import numpy as np
 
-from phototag.core.imprint import normalize_rows
-from phototag.core.scoring import EmbeddingMatrix
+from phototag.core.labels.imprint import normalize_rows
+from phototag.core.labels.scoring import EmbeddingMatrix
 
 TARGET_MS = 200.0
 

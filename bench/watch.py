@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from phototag.core.ingest.watch import Batch, Watcher
 from phototag.core.library import Library
-from phototag.core.watch import Batch, Watcher
 
 TARGET_LATENCY_S = 5.0
 

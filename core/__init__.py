@@ -4,7 +4,7 @@ import os
 import sys
 
 # Privacy is the product: the model hub stays offline in every process unless the user runs
-# `phototag model download` (see phototag.core.network.online). huggingface_hub reads this
+# `phototag model download` (see phototag.core.model.network.online). huggingface_hub reads this
 # variable once, at import, so it is set before anything can import it.
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"

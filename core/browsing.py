@@ -14,7 +14,7 @@ import numpy as np
 PhotoState = Literal["confirmed", "rejected", "suggested"]
 
 # A near miss is a photo the model almost gave the label: its 0..1 score is at least this
-# (0.12 is about one background spread below the threshold, see core/thresholds.py).
+# (0.12 is about one background spread below the threshold, see core/labels/thresholds.py).
 NEAR_MISS_FLOOR = 0.12
 NEAR_MISSES_SHOWN = 60
 SEARCH_LIMIT = 200

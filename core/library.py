@@ -14,8 +14,6 @@ from pathlib import Path
 
 import numpy as np
 
-from phototag.core import ingest, keywords, packs
-from phototag.core import projection as projections
 from phototag.core.browsing import (
     NEAR_MISS_FLOOR,
     NEAR_MISSES_SHOWN,
@@ -28,7 +26,11 @@ from phototag.core.browsing import (
     best_first,
 )
 from phototag.core.errors import UserError
-from phototag.core.head_choice import (
+from phototag.core.ingest import scan as ingest
+from phototag.core.interop import keywords, packs
+from phototag.core.labels.heads import DEFAULT_METHOD, Head
+from phototag.core.labels.imprint import Prototype
+from phototag.core.labels.methods import (
     METHOD_SETTING,
     available_methods,
     check_method,
@@ -36,14 +38,13 @@ from phototag.core.head_choice import (
     fit_head,
     uses_others,
 )
-from phototag.core.heads import DEFAULT_METHOD, Head
-from phototag.core.imprint import Prototype
-from phototag.core.models import DEFAULT_MODEL, get_spec
+from phototag.core.labels.scoring import EmbeddingMatrix
+from phototag.core.labels.thresholds import Calibration, calibrate, probability
+from phototag.core.model import projection as projections
+from phototag.core.model.prolip import DEFAULT_STEPS
+from phototag.core.model.specs import DEFAULT_MODEL, get_spec
 from phototag.core.paths import default_library_dir
-from phototag.core.prolip import DEFAULT_STEPS
-from phototag.core.scoring import EmbeddingMatrix
-from phototag.core.store import Store, is_storable, now, printable
-from phototag.core.thresholds import Calibration, calibrate, probability
+from phototag.core.store.database import Store, is_storable, now, printable
 
 LABEL_NAME_MAX = 200
 # lr:hierarchicalSubject and digiKam:TagsList use these as hierarchy separators, so a label
@@ -326,7 +327,7 @@ class Library:
         weights_key = None if weights is None else _canonical(weights)
         key = (get_spec(name).name, weights_key)
         if key not in self._encoders:
-            from phototag.core.encoder import load_encoder
+            from phototag.core.model.encoder import load_encoder
 
             encoder = load_encoder(key[0], Path(weights_key) if weights_key else None)
             self._use_active_projection(encoder)
@@ -795,7 +796,7 @@ class Library:
         """Retrain the visual projection on the labelled photos (ProLIP), then recompute every
         embedding with it and refit every label. progress(stage, done, total) reports the
         stages "refining" (training steps) and "recomputing" (embeddings)."""
-        from phototag.core.prolip import refine_projection
+        from phototag.core.model.prolip import refine_projection
 
         model = self._require_model()
         state = self._state()
@@ -1303,7 +1304,7 @@ class Library:
                 ],
             )
 
-    # ----- classifier packs (core/packs.py) ------------------------------------------------
+    # ----- classifier packs (core/interop/packs.py) -----------------------------------------
 
     def export_pack(self, label: str, out: str | Path) -> packs.Pack:
         """Write one label's classifier to a small JSON file: no photo, no embedding of one."""

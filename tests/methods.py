@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from phototag.core.heads import METHODS, Examples, Head, Method
+from phototag.core.labels.heads import METHODS, Examples, Head, Method
 
 NEAREST = "nearest-test"
 

@@ -19,11 +19,11 @@ import numpy as np
 from phototag.core.errors import UserError
 from phototag.core.evaluation.embedded import EmbeddedSet
 from phototag.core.evaluation.episodes import Support
-from phototag.core.heads import DEFAULT_METHOD, METHODS, Head, Method
-from phototag.core.heads.mwi import MWI
-from phototag.core.heads.zero_shot import ZeroShot
-from phototag.core.projection import project_rows
-from phototag.core.prolip import refine_projection
+from phototag.core.labels.heads import DEFAULT_METHOD, METHODS, Head, Method
+from phototag.core.labels.heads.mwi import MWI
+from phototag.core.labels.heads.zero_shot import ZeroShot
+from phototag.core.model.projection import project_rows
+from phototag.core.model.prolip import refine_projection
 
 ZERO_SHOT = "zero-shot"
 PROLIP = "prolip"

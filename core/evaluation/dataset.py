@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from phototag.core.decode import is_image_path
 from phototag.core.errors import UserError
+from phototag.core.ingest.decode import is_image_path
 
 
 @dataclass(frozen=True)

@@ -17,10 +17,10 @@ from pathlib import Path
 import numpy as np
 
 from phototag.core.atomic import replacing
-from phototag.core.decode import UnreadableImage, decode_image
-from phototag.core.encoder import Encoder
 from phototag.core.evaluation.dataset import LabelledPhotos
 from phototag.core.evaluation.embedded import EmbeddedSet
+from phototag.core.ingest.decode import UnreadableImage, decode_image
+from phototag.core.model.encoder import Encoder
 from phototag.core.paths import user_cache_dir
 
 BATCH_SIZE = 32

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from phototag.core.heads import Examples
+from phototag.core.labels.heads import Examples
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ method is refitted after each group, and the table reports how much the earlier 
 moved once the later ones arrived (MWI: exactly 0).
 Timing: fit time per label (held-out scores not included), and score time per label for
 100,000 photos, measured on a block of photos tiled from the dataset. Everything runs on one
-BLAS thread (see core/adam.py), so the times are those of one core.
+BLAS thread (see core/model/adam.py), so the times are those of one core.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from time import perf_counter
 
 import numpy as np
 
-from phototag.core.adam import single_threaded
 from phototag.core.evaluation.approaches import Approach, Fitted
 from phototag.core.evaluation.embedded import EmbeddedSet
 from phototag.core.evaluation.episodes import Support, label_groups, sample_support
@@ -29,6 +28,7 @@ from phototag.core.evaluation.metrics import (
     thresholds,
     top1,
 )
+from phototag.core.model.adam import single_threaded
 
 METRICS = ("top1", "map", "micro_f1", "macro_f1")
 SCORE_BLOCK = 10_000

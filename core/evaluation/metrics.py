@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from phototag.core.thresholds import calibrate
+from phototag.core.labels.thresholds import calibrate
 
 
 def average_precision(scores: np.ndarray, relevant: np.ndarray) -> float:

@@ -50,7 +50,7 @@ def run_evaluation(
     evaluation_progress: Progress,
 ) -> Evaluation:
     """Checks the dataset before loading the model, so a bad dataset fails at once."""
-    from phototag.core.encoder import load_encoder
+    from phototag.core.model.encoder import load_encoder
 
     check_names(methods, approach_names())
     dataset = load_dataset(location)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from phototag.core.evaluation.embedded import EmbeddedSet
-from phototag.core.imprint import normalize_rows
+from phototag.core.labels.imprint import normalize_rows
 
 
 @dataclass(frozen=True)

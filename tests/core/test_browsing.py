@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from phototag.core.decode import UnreadableImage
 from phototag.core.errors import UserError
-from phototag.core.thumbnails import THUMBNAIL_SIDE, ThumbnailCache
+from phototag.core.ingest.decode import UnreadableImage
+from phototag.core.ingest.thumbnails import THUMBNAIL_SIDE, ThumbnailCache
 
 
 def test_photos_lists_present_files_and_filters_by_labels_and_folder(library, photo_set):

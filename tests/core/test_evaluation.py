@@ -146,8 +146,8 @@ class CountingEncoder:
 
 
 def test_photos_are_embedded_once_and_again_only_when_they_change(tmp_path):
-    from phototag.core.encoder import load_encoder
     from phototag.core.evaluation.embedding import embed_dataset
+    from phototag.core.model.encoder import load_encoder
 
     for name in ("red", "blue"):
         for index in range(3):

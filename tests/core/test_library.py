@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from phototag.core.errors import UserError
-from phototag.core.imprint import Prototype
+from phototag.core.labels.imprint import Prototype
 from phototag.core.library import Library
 from tests.photos import write_photo
 

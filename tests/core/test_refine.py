@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from phototag.core.decode import decode_image
 from phototag.core.errors import UserError
+from phototag.core.ingest.decode import decode_image
 from phototag.core.library import Library
-from phototag.core.projection import active_projection, project_rows
+from phototag.core.model.projection import active_projection, project_rows
 from tests.photos import write_photo
 
 STEPS = 60  # enough for the projection to move; the default 300 only takes longer

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from phototag.core.cli import main
+from phototag.cli.main import main
 
 # The app's way of writing: the Library API, tagging and untagging in a loop, one line per write.
 BUSY_WRITER = """
@@ -51,7 +51,7 @@ def phototag(capsys, library_dir):
 
 def run_process(*args: str, env: dict | None = None, prelude: str = "") -> Result:
     """`phototag ARGS...` as its own Python process; prelude runs before the CLI starts."""
-    code = f"{prelude}\nfrom phototag.core.cli import main\nmain()"
+    code = f"{prelude}\nfrom phototag.cli.main import main\nmain()"
     completed = subprocess.run(
         [sys.executable, "-c", code, *args],
         capture_output=True,

@@ -215,7 +215,7 @@ def test_no_progress_bar_when_piped(tmp_path):
 
 
 def test_scan_with_a_local_weights_file_and_reuse_it_later(phototag, tmp_path):
-    from phototag.core.encoder import load_encoder
+    from phototag.core.model.encoder import load_encoder
 
     weights = tmp_path / "downloaded elsewhere.safetensors"
     shutil.copy(load_encoder("tiny-random").weights_path, weights)

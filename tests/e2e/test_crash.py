@@ -54,7 +54,7 @@ def _decisions(database: Path) -> set[tuple]:
 
 def _start(*args: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-c", "from phototag.core.cli import main\nmain()", *args],
+        [sys.executable, "-c", "from phototag.cli.main import main\nmain()", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

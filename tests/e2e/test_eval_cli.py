@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from phototag.core.cli import main
+from phototag.cli.main import main
 from tests.e2e.conftest import Result
 from tests.photos import COLOURS, write_photo
 

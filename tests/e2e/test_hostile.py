@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from phototag.core.store import printable
+from phototag.core.store.database import printable
 from tests.e2e.conftest import run_process
 from tests.photos import colour_photo, write_photo
 

@@ -15,7 +15,7 @@ from tests.e2e.conftest import run_process
 from tests.photos import write_photo
 from tests.privacy import DENY_NETWORK, NETWORK_ATTEMPT
 
-CLI = "\nfrom phototag.core.cli import main\nmain()"
+CLI = "\nfrom phototag.cli.main import main\nmain()"
 
 
 EVAL_QUICK = ("--model", "tiny-random", "--shots", "1", "--seeds", "1", "--method", "mwi")

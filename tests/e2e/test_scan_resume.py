@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from phototag.core.library import Library
-from phototag.core.store import DB_NAME
+from phototag.core.store.database import DB_NAME
 from tests.photos import write_photo
 
 PHOTOS = 400
@@ -62,7 +62,7 @@ def test_a_killed_scan_resumes_where_its_last_batch_was_committed(tmp_path):
 
     command = ["--library", str(library), "scan", "--model", "tiny-random"]
     scan = subprocess.Popen(
-        [sys.executable, "-c", "from phototag.core.cli import main; main()", *command],
+        [sys.executable, "-c", "from phototag.cli.main import main; main()", *command],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

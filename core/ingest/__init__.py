@@ -1,0 +1,1 @@
+"""Photos in: folder scans, the watcher, decoding (in worker processes), hashing, thumbnails."""

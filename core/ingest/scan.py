@@ -1,0 +1,552 @@
+"""Folders → files → content hashes → decoded pixels → embeddings in SQLite.
+
+One pipeline for a scan (every library folder) and for the watcher (just the paths that changed):
+a stat pass decides what changed (size, mtime); only changed or new files are hashed; content seen
+before is linked, so a moved or copied file keeps its identity and tags; only content never
+embedded with this model is decoded (in worker processes, decode_pool.py) and run through the
+encoder, in batches, and each batch is committed on its own, so an interrupted pass resumes
+where it stopped (a progress callback may raise to stop a pass: what was committed stays, a
+transaction in progress is rolled back).
+Every unreadable file is recorded with its reason and the pass goes on. A folder that cannot be
+read at all (an unplugged drive) is left exactly as it was and reported as unavailable.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from phototag.core.ingest.decode import is_image_path
+from phototag.core.ingest.decode_pool import Pixels, decode_in_order
+from phototag.core.ingest.hashing import content_hash
+from phototag.core.store.database import Store, is_storable, now, printable
+
+# Photos per forward pass and per committed transaction: ONNX Runtime is fastest at 8 here
+# (perf-anchors.md), and a crash loses at most one batch of work.
+BATCH_SIZE = 8
+# Photos handed to the decode workers ahead of the model: enough to keep them busy through a
+# forward pass, few enough that memory stays flat (a crop is 150 KB).
+IN_FLIGHT = 3 * BATCH_SIZE
+
+NAME_NOT_UTF8 = "file name is not valid UTF-8; rename the file to include it"
+
+ProgressCallback = Callable[[int, int], None]
+
+
+@dataclass
+class ScanReport:
+    """What one scan did, for the command line summary and the GUI's status bar."""
+
+    files: int = 0
+    embedded: int = 0
+    linked: int = 0
+    unchanged: int = 0
+    missing: int = 0
+    unreadable: list[tuple[str, str]] = field(default_factory=list)
+    # Of the linked files, those whose content left another path (the rest are copies).
+    moved: int = 0
+    # (folder, reason): folders that could not be read and were left untouched.
+    unavailable: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PurgeReport:
+    """What a purge removed (for a dry run: would remove)."""
+
+    files: list[str]
+    photos: int
+    examples: int
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    path: str
+    folder_id: int
+    size: int
+    mtime_ns: int
+    content_hash: str = ""
+
+
+def _path_of(candidate: _Candidate) -> str:
+    return candidate.path
+
+
+@dataclass(frozen=True)
+class _Forward:
+    """A batch of decoded photos and the model's pass over it, running or done."""
+
+    batch: list[tuple[_Candidate, Pixels]]
+    result: Future
+
+
+def _unreadable_reason(exc: OSError) -> str:
+    if isinstance(exc, FileNotFoundError):
+        return "file vanished during scan"
+    if isinstance(exc, PermissionError):
+        return "permission denied"
+    return exc.strerror or str(exc)
+
+
+def discover(root: Path, skip: set[str]) -> Iterator[Path | tuple[Path, str]]:
+    """Image files below root (hidden folders and nested library folders left out).
+
+    Unreadable folders are yielded as (path, reason) so they are reported, not skipped silently.
+    Symbolic links to folders are not followed, which also keeps link loops harmless.
+    """
+    errors: list[OSError] = []
+    for directory, subdirs, files in os.walk(root, onerror=errors.append):
+        while errors:
+            failure = errors.pop()
+            yield _folder_failure(failure)
+        subdirs[:] = sorted(
+            d for d in subdirs if not _is_hidden(d) and os.path.join(directory, d) not in skip
+        )
+        for name in sorted(files):
+            path = Path(directory, name)
+            if is_image_path(path):
+                yield _found(path)
+    while errors:
+        yield _folder_failure(errors.pop())
+
+
+def in_scope(path: str, root: str, skip: set[str], is_dir: bool = False) -> bool:
+    """Whether discover(root, skip) would look at this one path: nothing hidden on the way down
+    from root and no skipped folder, and a file only with an image extension, which leaves out
+    partial downloads and temporary files (.part, .crdownload, .tmp, a trailing ~) and sidecars.
+    """
+    if not is_within(path, root) or any(is_within(path, other) for other in skip):
+        return False
+    if any(_is_hidden(part) for part in Path(os.path.relpath(path, root)).parts):
+        return False
+    return is_dir or is_image_path(Path(path))
+
+
+def skipped_inside(root: str, dirs: set[str]) -> set[str]:
+    """Of the other library folders and the library's own folder (thumbnails, caches), those
+    inside root: their files belong to them, not to root."""
+    return {d for d in dirs if d != root and is_within(d, root)}
+
+
+def _is_hidden(name: str) -> bool:
+    return name.startswith(".")
+
+
+def is_within(path: str, folder: str) -> bool:
+    """Whether path is folder or below it (by name: nothing is looked up on disk)."""
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def _found(path: Path) -> Path | tuple[Path, str]:
+    """SQLite keeps only UTF-8 text, so a file whose name is not becomes a reported problem."""
+    if is_storable(str(path)):
+        return path
+    return Path(printable(str(path))), NAME_NOT_UTF8
+
+
+def _find(target: str, skip: set[str]) -> Iterator[Path | tuple[Path, str]]:
+    """What one path holds now: every photo below a folder, the photo itself, or nothing (gone,
+    or not a photo). A path that cannot even be looked at is reported, never taken for gone."""
+    try:
+        info = os.stat(target)
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    except OSError as exc:
+        if is_image_path(Path(target)):
+            yield Path(printable(target)), _unreadable_reason(exc)
+        return
+    if stat.S_ISDIR(info.st_mode):
+        yield from discover(Path(target), skip)
+    elif is_image_path(Path(target)):
+        yield _found(Path(target))
+
+
+def folder_problem(store: Store, folder: dict) -> str | None:
+    """Why a library folder cannot be read now (None when it can).
+
+    An unplugged drive or an unmounted share must leave the folder's photos as they are, never
+    make them all 'missing'. An empty mount point looks like a folder whose photos were all
+    deleted, so a folder with nothing at all in it counts as unavailable while the library
+    still has photos there.
+    """
+    try:
+        with os.scandir(folder["path"]) as entries:
+            empty = next(entries, None) is None
+    except FileNotFoundError:
+        return "not found (an unplugged drive or an unmounted share?)"
+    except NotADirectoryError:
+        return "not a folder"
+    except OSError as exc:
+        return _unreadable_reason(exc)
+    if empty and store.scalar(
+        "SELECT EXISTS(SELECT 1 FROM files WHERE folder_id = ? AND status = 'ok')", (folder["id"],)
+    ):
+        return "empty, though it had photos (an unmounted drive?)"
+    return None
+
+
+def _owner(path: str, folders: list[dict]) -> dict | None:
+    """The innermost library folder holding path: a nested library folder is scanned as its own."""
+    holding = [f for f in folders if is_within(path, f["path"])]
+    return max(holding, key=lambda f: len(f["path"]), default=None)
+
+
+def _folder_failure(failure: OSError) -> tuple[Path, str]:
+    return Path(printable(failure.filename)), f"folder not readable: {_unreadable_reason(failure)}"
+
+
+class Ingest:
+    """One scan of some folders with one encoder."""
+
+    def __init__(self, store: Store, encoder, model_id: int, progress: ProgressCallback | None):
+        self.store = store
+        self.encoder = encoder
+        self.model_id = model_id
+        self.progress = progress or (lambda done, total: None)
+        self.report = ScanReport()
+        self._done = 0
+        self._total = 0
+        self._newly_missing: set[int] = set()
+        self._linked_images: list[int] = []
+        self._embedded_images = {
+            row[0]
+            for row in store.conn.execute(
+                "SELECT image_id FROM embeddings WHERE model_id = ?", (model_id,)
+            )
+        }
+
+    def run(self, folders: list[dict], targets: list[str]) -> ScanReport:
+        """Update every target (a file or folder, present or gone) inside a library folder."""
+        inner_dirs = {f["path"] for f in folders} | {os.path.realpath(self.store.root)}
+        plan: list[tuple[dict, list[str], list]] = []
+        for folder, paths in self._by_folder(folders, targets):
+            problem = folder_problem(self.store, folder)
+            if problem is not None:
+                self.report.unavailable.append((folder["path"], problem))
+                continue
+            skip = skipped_inside(folder["path"], inner_dirs)
+            paths = [p for p in paths if in_scope(p, folder["path"], skip, is_dir=True)]
+            found = dict.fromkeys(item for path in paths for item in _find(path, skip))
+            plan.append((folder, paths, list(found)))
+        self._total = sum(len(found) for _, _, found in plan)
+        self.report.files = self._total
+        self.progress(0, self._total)
+        for folder, paths, found in plan:
+            known = {row["path"]: row for path in paths for row in self._rows_under(folder, path)}
+            self._update_folder(folder, found, known)
+        self._settle_moves()
+        return self.report
+
+    @staticmethod
+    def _by_folder(folders: list[dict], targets: list[str]) -> list[tuple[dict, list[str]]]:
+        """Targets grouped by the folder holding them; a target outside every folder is dropped."""
+        grouped: dict[int, tuple[dict, list[str]]] = {}
+        for target in dict.fromkeys(targets):
+            folder = _owner(target, folders)
+            if folder is not None:
+                grouped.setdefault(folder["id"], (folder, []))[1].append(target)
+        return list(grouped.values())
+
+    def _rows_under(self, folder: dict, target: str) -> list[dict]:
+        """The folder's file rows at target or below it (a range on the path index)."""
+        stored = printable(target)
+        prefix = stored.rstrip(os.sep) + os.sep
+        rows = self.store.query(
+            "SELECT * FROM files WHERE path = ? OR (path >= ? AND path < ?)",
+            (stored, prefix, prefix[:-1] + chr(ord(os.sep) + 1)),
+        )
+        return [row for row in rows if row["folder_id"] == folder["id"]]
+
+    def _tick(self, count: int = 1) -> None:
+        self._done += count
+        self.progress(self._done, self._total)
+
+    def _update_folder(self, folder: dict, found: list, known: dict[str, dict]) -> None:
+        """Bring the known rows in line with what was found: stat, hash, link, embed, forget."""
+        seen: set[str] = set()
+        changed: list[_Candidate] = []
+        for item in found:
+            if isinstance(item, tuple):
+                path, reason = item
+                seen.add(str(path))
+                self._record_unreadable(str(path), folder["id"], reason)
+                continue
+            seen.add(str(item))
+            candidate = self._stat(item, folder["id"])
+            if candidate is None:
+                continue
+            if self._is_unchanged(candidate, known.get(candidate.path)):
+                self.report.unchanged += 1
+                self._tick()
+            else:
+                changed.append(candidate)
+        self._embed_changed(changed)
+        self._forget_vanished(known, seen)
+
+    def _stat(self, path: Path, folder_id: int) -> _Candidate | None:
+        try:
+            info = path.stat()
+        except OSError as exc:
+            self._record_unreadable(str(path), folder_id, _unreadable_reason(exc))
+            return None
+        if info.st_size == 0:
+            self._record_unreadable(str(path), folder_id, "empty file (0 bytes)")
+            return None
+        return _Candidate(str(path), folder_id, info.st_size, info.st_mtime_ns)
+
+    def _is_unchanged(self, candidate: _Candidate, row: dict | None) -> bool:
+        return (
+            row is not None
+            and row["status"] == "ok"
+            and row["size"] == candidate.size
+            and row["mtime_ns"] == candidate.mtime_ns
+            and row["image_id"] in self._embedded_images
+        )
+
+    def _embed_changed(self, changed: list[_Candidate]) -> None:
+        """Decode the content never embedded in worker processes while this thread hashes and
+        links what follows; embed in batches, each committed on its own.
+
+        The model runs one batch on its own thread while this one keeps the decode workers fed
+        for the next: fed only between batches, each worker finished one photo per forward pass
+        and then sat idle (measured: a fifth of a scan's time spent waiting for them)."""
+        decoded = decode_in_order(
+            self._new_content(changed), _path_of, self.encoder.pixel_recipe, IN_FLIGHT
+        )
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="phototag-model") as model:
+            running: _Forward | None = None
+            batch: list[tuple[_Candidate, Pixels]] = []
+            for candidate, result in decoded:
+                if isinstance(result, str):
+                    self._record_unreadable(candidate.path, candidate.folder_id, result)
+                    continue
+                batch.append((candidate, result))
+                if len(batch) == BATCH_SIZE:
+                    running = self._forward_next(model, running, batch)
+                    batch = []
+            if batch:
+                running = self._forward_next(model, running, batch)
+            if running is not None:
+                self._record_batch(running)
+
+    def _forward_next(
+        self, model: ThreadPoolExecutor, running: _Forward | None, batch: list
+    ) -> _Forward:
+        """Record the batch the model is on (waiting for it), then start it on `batch`."""
+        if running is not None:
+            self._record_batch(running)
+        crops = np.stack([pixels.crop for _, pixels in batch])
+        return _Forward(batch, model.submit(self.encoder.encode_crops, crops))
+
+    def _new_content(self, changed: list[_Candidate]) -> Iterator[_Candidate]:
+        """Hash each changed file; link content seen before; yield the rest, to be embedded.
+        Drawn lazily, a few photos ahead of the decoders, so each file is read twice in a row
+        (hash, then decode) and the second read comes from the disk cache."""
+        for candidate in changed:
+            try:
+                digest = content_hash(Path(candidate.path))
+            except OSError as exc:
+                self._record_unreadable(
+                    candidate.path, candidate.folder_id, _unreadable_reason(exc)
+                )
+                continue
+            hashed = _Candidate(**{**candidate.__dict__, "content_hash": digest})
+            image_id = self.store.scalar("SELECT id FROM images WHERE content_hash = ?", (digest,))
+            if image_id is not None and image_id in self._embedded_images:
+                with self.store.transaction():
+                    self._record_file(hashed, image_id)
+                    self._forget_moved_from(image_id, hashed.path)
+                self.report.linked += 1
+                self._linked_images.append(image_id)
+                self._tick()
+            else:
+                yield hashed
+
+    def _record_batch(self, forward: _Forward) -> None:
+        batch = forward.batch
+        features, embeddings = forward.result.result()
+        with self.store.transaction():
+            for (candidate, pixels), feature, embedding in zip(
+                batch, features, embeddings, strict=True
+            ):
+                image_id = self._upsert_image(candidate.content_hash, pixels)
+                self.store.conn.execute(
+                    "INSERT OR REPLACE INTO embeddings(image_id, model_id, embedding, feature) "
+                    "VALUES (?, ?, ?, ?)",
+                    (image_id, self.model_id, embedding.tobytes(), feature.tobytes()),
+                )
+                self._embedded_images.add(image_id)
+                self._record_file(candidate, image_id)
+        self.report.embedded += len(batch)
+        self._tick(len(batch))
+
+    def _upsert_image(self, digest: str, decoded: Pixels) -> int:
+        conn = self.store.conn
+        conn.execute(
+            "INSERT INTO images(content_hash, width, height, taken_at, first_seen) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT(content_hash) DO UPDATE SET "
+            "width = excluded.width, height = excluded.height, taken_at = excluded.taken_at",
+            (digest, decoded.width, decoded.height, decoded.taken_at, now()),
+        )
+        return self.store.scalar("SELECT id FROM images WHERE content_hash = ?", (digest,))
+
+    def _record_file(self, candidate: _Candidate, image_id: int) -> None:
+        self._carry_examples(candidate.path, image_id)
+        self.store.conn.execute(
+            "INSERT INTO files(path, folder_id, image_id, size, mtime_ns, status, reason, seen_at) "
+            "VALUES (?, ?, ?, ?, ?, 'ok', NULL, ?) ON CONFLICT(path) DO UPDATE SET "
+            "folder_id = excluded.folder_id, image_id = excluded.image_id, "
+            "size = excluded.size, mtime_ns = excluded.mtime_ns, status = 'ok', reason = NULL, "
+            "seen_at = excluded.seen_at",
+            (
+                candidate.path,
+                candidate.folder_id,
+                image_id,
+                candidate.size,
+                candidate.mtime_ns,
+                now(),
+            ),
+        )
+
+    def _carry_examples(self, path: str, image_id: int) -> None:
+        """An edited photo is new content at the same path: the labels the user gave it move to
+        the new content, unless another file still shows the old one (then they stay there)."""
+        conn = self.store.conn
+        previous = self.store.scalar(
+            "SELECT image_id FROM files WHERE path = ? AND status = 'ok'", (path,)
+        )
+        if previous is None or previous == image_id:
+            return
+        shown_elsewhere = self.store.scalar(
+            "SELECT EXISTS(SELECT 1 FROM files WHERE image_id = ? AND status = 'ok' AND path != ?)",
+            (previous, path),
+        )
+        if shown_elsewhere:
+            return
+        conn.execute(
+            "INSERT OR IGNORE INTO examples(label_id, image_id, polarity, source, created_at) "
+            "SELECT label_id, ?, polarity, source, created_at FROM examples WHERE image_id = ?",
+            (image_id, previous),
+        )
+        conn.execute("DELETE FROM examples WHERE image_id = ?", (previous,))
+
+    def _record_unreadable(self, path: str, folder_id: int, reason: str) -> None:
+        with self.store.transaction() as conn:
+            conn.execute(
+                "INSERT INTO files(path, folder_id, image_id, status, reason, seen_at) "
+                "VALUES (?, ?, NULL, 'unreadable', ?, ?) ON CONFLICT(path) DO UPDATE SET "
+                "folder_id = excluded.folder_id, image_id = NULL, size = NULL, "
+                "mtime_ns = NULL, status = 'unreadable', reason = excluded.reason, "
+                "seen_at = excluded.seen_at",
+                (path, folder_id, reason, now()),
+            )
+        self.report.unreadable.append((path, reason))
+        self._tick()
+
+    def _forget_vanished(self, known: dict[str, dict], seen: set[str]) -> None:
+        self._forget([row for path, row in known.items() if path not in seen])
+
+    def _forget_moved_from(self, image_id: int, path: str) -> None:
+        """Content just linked at path whose other present paths are gone from disk moved from
+        there: forget those now, as the watcher may see the two halves of a move (into a new
+        folder, say) in different batches. A path whose folder is gone too is left alone: that
+        may be an unplugged drive."""
+        others = self.store.query(
+            "SELECT * FROM files WHERE image_id = ? AND status = 'ok' AND path != ?",
+            (image_id, path),
+        )
+        self._forget(
+            [
+                row
+                for row in others
+                if not os.path.lexists(row["path"]) and os.path.isdir(os.path.dirname(row["path"]))
+            ]
+        )
+
+    def _forget(self, gone: list[dict]) -> None:
+        """Files gone from disk: present ones become 'missing' (their photo and its examples
+        stay until the user purges); stale 'unreadable' records are simply dropped."""
+        with self.store.transaction() as conn:
+            for row in gone:
+                if row["id"] in self._newly_missing:
+                    continue
+                if row["status"] == "ok":
+                    conn.execute("UPDATE files SET status = 'missing' WHERE id = ?", (row["id"],))
+                    self.report.missing += 1
+                    self._newly_missing.add(row["id"])
+                elif row["status"] == "unreadable":
+                    conn.execute("DELETE FROM files WHERE id = ?", (row["id"],))
+
+    def _settle_moves(self) -> None:
+        """A missing file whose photo is present at another path was moved (or one of two copies
+        went): its row goes, so nothing is reported lost. Run after every folder is done, as a
+        move between folders is seen as a vanished file in one and a new file in the other."""
+        with self.store.transaction() as conn:
+            # SELECT then DELETE rather than DELETE ... RETURNING, which needs SQLite 3.35.
+            dropped = conn.execute(
+                "SELECT id, image_id FROM files WHERE status = 'missing' AND image_id IN "
+                "(SELECT image_id FROM files WHERE status = 'ok')"
+            ).fetchall()
+            conn.executemany("DELETE FROM files WHERE id = ?", [(row_id,) for row_id, _ in dropped])
+        self.report.missing -= sum(1 for row_id, _ in dropped if row_id in self._newly_missing)
+        left = {image_id for _, image_id in dropped}
+        self.report.moved += sum(1 for image_id in self._linked_images if image_id in left)
+
+
+def scan(
+    store: Store,
+    encoder,
+    model_id: int,
+    folders: Iterable[dict],
+    progress: ProgressCallback | None = None,
+) -> ScanReport:
+    """Bring the library's files and embeddings up to date with what is on disk."""
+    folders = list(folders)
+    return update(store, encoder, model_id, folders, [f["path"] for f in folders], progress)
+
+
+def update(
+    store: Store,
+    encoder,
+    model_id: int,
+    folders: Iterable[dict],
+    paths: Iterable[str],
+    progress: ProgressCallback | None = None,
+) -> ScanReport:
+    """Bring just these paths up to date: files or folders, present or gone (the watcher's
+    entry point). Paths outside the library's folders are ignored; a folder's own path gets
+    exactly the full scan of that folder."""
+    targets = [os.path.abspath(p) for p in paths]
+    return Ingest(store, encoder, model_id, progress).run(list(folders), targets)
+
+
+# Photos that no file shows any more: every file of theirs is missing, or there is none.
+_GONE_PHOTOS = (
+    "SELECT id FROM images WHERE NOT EXISTS (SELECT 1 FROM files "
+    "WHERE files.image_id = images.id AND files.status != 'missing')"
+)
+
+
+def purge(store: Store, dry_run: bool = False) -> PurgeReport:
+    """Forget missing files, and the photos no file shows any more with every example given for
+    them. Examples are the user's decisions, so this runs only when the user asks for it."""
+    with store.transaction() as conn:
+        files = [
+            row[0]
+            for row in conn.execute("SELECT path FROM files WHERE status = 'missing' ORDER BY path")
+        ]
+        photos = conn.execute(f"SELECT COUNT(*) FROM ({_GONE_PHOTOS})").fetchone()[0]
+        examples = conn.execute(
+            f"SELECT COUNT(*) FROM examples WHERE image_id IN ({_GONE_PHOTOS})"
+        ).fetchone()[0]
+        if not dry_run:
+            conn.execute(f"DELETE FROM examples WHERE image_id IN ({_GONE_PHOTOS})")
+            conn.execute("DELETE FROM files WHERE status = 'missing'")
+            # Embeddings follow by cascade; nothing else refers to an image.
+            conn.execute(f"DELETE FROM images WHERE id IN ({_GONE_PHOTOS})")
+    return PurgeReport(files, photos, examples)

@@ -1,0 +1,1 @@
+"""Tags to and from other programs: XMP sidecars, exiftool, keywords, classifier packs, export."""

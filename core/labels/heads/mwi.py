@@ -1,0 +1,52 @@
+"""MWI, the default head: the label's weight is the normalised sum of its examples (CLIPPER).
+
+It reuses the library's own exact imprint (core/labels/imprint.py), so a head fitted here scores
+exactly what the library's label scores, and its held-out scores are the closed-form
+leave-one-out. Rejections do not move the weight; they only move the threshold. The weight
+depends on nothing but the label's own examples, so adding or changing another label can never
+change this one (continual learning without forgetting).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from phototag.core.labels.heads import Examples, Head, Method, Unfitted, register
+from phototag.core.labels.imprint import Prototype
+
+
+def cosine_scores(embeddings: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """The cosine of every row with one unit weight: the one product every imprint-based head
+    shares, so that heads which promise MWI's scores give them to the bit."""
+    return np.asarray(embeddings, dtype=np.float32) @ np.asarray(weight, dtype=np.float32)
+
+
+class ImprintHead(Head):
+    def __init__(self, prototype: Prototype, positives: np.ndarray):
+        self.prototype = prototype
+        self.positives = positives
+        self.weight = prototype.weight()
+
+    def scores(self, embeddings: np.ndarray) -> np.ndarray:
+        return cosine_scores(embeddings, self.weight)
+
+    def held_out_scores(self) -> np.ndarray:
+        return self.prototype.leave_one_out_scores(self.positives)
+
+
+def imprint(examples: Examples) -> Prototype:
+    return Prototype.from_examples(np.asarray(examples.positives), examples.prior)
+
+
+class MWI(Method):
+    name = "mwi"
+    summary = "Multi-label Weight Imprinting: cosine to the normalised sum of the examples"
+
+    def fit(self, examples: Examples) -> Head:
+        prototype = imprint(examples)
+        if prototype.weight() is None:
+            return Unfitted()
+        return ImprintHead(prototype, np.asarray(examples.positives, dtype=np.float32))
+
+
+register(MWI())

@@ -1,0 +1,1 @@
+"""The library database: schema and migrations, every SQL statement, backup and restore."""

@@ -1,0 +1,194 @@
+"""Each head's defining property, through the one interface the library and the eval use."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from phototag.core.labels.heads import DEFAULT_METHOD, METHODS, Examples, get_method
+from phototag.core.labels.heads.llu import LLU
+from phototag.core.labels.heads.mwi import MWI
+from phototag.core.labels.heads.tip_adapter import TipAdapter
+from phototag.core.labels.heads.zero_shot import ZeroShot
+from phototag.core.labels.imprint import Prototype, normalize_rows
+
+DIMS = 32
+
+
+def unit(rows) -> np.ndarray:
+    return normalize_rows(np.asarray(rows, dtype=np.float64)).astype(np.float32)
+
+
+def cluster(rng, centre, count, spread=0.3) -> np.ndarray:
+    return unit(centre + spread * rng.normal(size=(count, DIMS)) / np.sqrt(DIMS))
+
+
+@pytest.fixture
+def world():
+    """Three labels with separate clusters and a library of photos around them."""
+    rng = np.random.default_rng(7)
+    centres = unit(rng.normal(size=(3, DIMS)))
+    examples = [cluster(rng, c, 6) for c in centres]
+    library = np.vstack([cluster(rng, c, 40) for c in centres])
+    return centres, examples, library
+
+
+def examples_for(label, examples, **extra) -> Examples:
+    others = [e for i, e in enumerate(examples) if i != label]
+    return Examples(
+        positives=examples[label],
+        rejections=np.empty((0, DIMS), np.float32),
+        others=np.vstack(others) if others else None,
+        **extra,
+    )
+
+
+def test_every_method_is_registered_and_mwi_is_the_default():
+    assert DEFAULT_METHOD == "mwi"
+    assert set(METHODS) == {"mwi", "multiproxy", "finetune", "tip", "linear-probe", "llu"}
+    assert get_method("mwi").name == "mwi"
+
+
+@pytest.mark.parametrize("name", sorted(METHODS))
+def test_every_head_ranks_its_own_cluster_first_and_has_honest_held_out_scores(name, world):
+    _, examples, library = world
+    head = get_method(name).fit(examples_for(0, examples))
+    scores = head.scores(library)
+    assert scores.dtype == np.float32
+    assert scores.shape == (len(library),)
+    assert scores[:40].mean() > scores[40:].mean() + 0.1
+    held_out = head.held_out_scores()
+    assert held_out.shape == (len(examples[0]),)
+    assert np.isfinite(held_out).all()
+    # A photo the head never saw scores lower than the photos it was taught.
+    assert held_out.mean() < head.scores(examples[0]).mean()
+
+
+@pytest.mark.parametrize("name", sorted(METHODS))
+def test_a_label_with_nothing_to_go_on_scores_zero(name, world):
+    _, _, library = world
+    empty = Examples(np.empty((0, DIMS), np.float32), np.empty((0, DIMS), np.float32))
+    head = get_method(name).fit(empty)
+    assert (head.scores(library) == 0).all()
+    assert len(head.held_out_scores()) == 0
+
+
+@pytest.mark.parametrize("name", sorted(n for n, m in METHODS.items() if not m.uses_others))
+def test_independent_heads_do_not_move_when_another_label_arrives(name, world):
+    """Continual learning: a new label adds negatives for one-vs-rest methods, nothing else."""
+    _, examples, library = world
+    method = get_method(name)
+    before = method.fit(examples_for(0, examples[:2])).scores(library)
+    after = method.fit(examples_for(0, examples)).scores(library)
+    assert np.array_equal(before, after)
+
+
+@pytest.mark.parametrize("name", sorted(n for n, m in METHODS.items() if m.uses_others))
+def test_methods_that_use_other_labels_say_so_because_they_move(name, world):
+    _, examples, library = world
+    method = get_method(name)
+    before = method.fit(examples_for(0, examples[:2])).scores(library)
+    after = method.fit(examples_for(0, examples)).scores(library)
+    assert not np.allclose(before, after)
+
+
+def test_mwi_head_is_the_librarys_exact_imprint(world):
+    _, examples, library = world
+    prior = unit(np.ones((1, DIMS)))[0]
+    head = MWI().fit(examples_for(0, examples, prior=prior))
+    prototype = Prototype.from_examples(examples[0], prior)
+    assert np.array_equal(head.scores(library), library @ prototype.weight())
+    assert np.array_equal(head.held_out_scores(), prototype.leave_one_out_scores(examples[0]))
+
+
+def test_mwi_scores_of_a_label_are_identical_whatever_other_heads_exist(world):
+    _, examples, library = world
+    alone = MWI().fit(examples_for(0, examples[:1])).scores(library)
+    heads = [MWI().fit(examples_for(label, examples)) for label in range(3)]
+    assert np.array_equal(heads[0].scores(library), alone)
+
+
+def test_tip_adapter_with_alpha_zero_is_exactly_zero_shot(world):
+    centres, examples, library = world
+    prior = centres[0]
+    taught = examples_for(0, examples, prior=prior)
+    tip = TipAdapter(alpha=0.0).fit(taught).scores(library)
+    assert np.array_equal(tip, ZeroShot().fit(taught).scores(library))
+    without_prompt = TipAdapter(alpha=0.0).fit(examples_for(0, examples)).scores(library)
+    assert np.array_equal(without_prompt, MWI().fit(examples_for(0, examples)).scores(library))
+
+
+def test_tip_adapter_cache_lifts_near_examples_and_lowers_near_rejections(world):
+    centres, examples, _library = world
+    rng = np.random.default_rng(1)
+    rejected = cluster(rng, centres[1], 3, spread=0.1)
+    taught = Examples(examples[0], rejected, prior=centres[0])
+    base = TipAdapter(alpha=0.0).fit(taught)
+    tip = TipAdapter(alpha=1.0).fit(taught)
+    near_example = examples[0][:1]
+    assert tip.scores(near_example)[0] > base.scores(near_example)[0]
+    assert tip.scores(rejected)[0] < base.scores(rejected)[0]
+
+
+def test_llu_far_from_every_example_scores_exactly_as_mwi(world):
+    _centres, examples, library = world
+    taught = examples_for(0, examples)
+    llu = LLU().fit(taught)
+    mwi = MWI().fit(taught).scores(library)
+    adapted = llu.scores(library)
+    far = llu.adapter.gate(library) == 0
+    near = ~far
+    assert far.sum() >= 80
+    assert near.sum() >= 10
+    assert np.array_equal(adapted[far], mwi[far])
+    # Near its examples the adapter does act, and it lifts the label's own photos.
+    assert not np.allclose(adapted[near], mwi[near])
+    assert adapted[:40][near[:40]].mean() > mwi[:40][near[:40]].mean()
+
+
+def test_llu_gate_is_cut_at_its_radius():
+    llu = LLU(gamma=10.0)
+    centre = unit(np.eye(DIMS)[:1])
+    head = llu.fit(Examples(centre, np.empty((0, DIMS), np.float32)))
+    angles = np.linspace(0, np.pi / 2, 50)
+    photos = unit(np.stack([np.cos(angles), np.sin(angles)] + [np.zeros(50)] * (DIMS - 2), 1))
+    gate = head.adapter.gate(photos)
+    distance = 1 - photos @ centre[0]
+    assert (gate[distance > 0.3 + 1e-6] == 0).all()
+    assert (gate[distance <= 0.3 - 1e-6] > 0).all()
+
+
+def test_multiproxy_covers_a_label_with_two_looks_better_than_one_mean():
+    rng = np.random.default_rng(3)
+    looks = unit(rng.normal(size=(2, DIMS)))
+    positives = np.vstack([cluster(rng, look, 8, spread=0.2) for look in looks])
+    between = unit(looks.sum(axis=0, keepdims=True) + 0.0)
+    new_photos = np.vstack([cluster(rng, look, 20, spread=0.2) for look in looks])
+    taught = Examples(positives, np.empty((0, DIMS), np.float32))
+    proxy = get_method("multiproxy").fit(taught)
+    mwi = MWI().fit(taught)
+    # Against the midpoint between the looks (a photo of neither), proxies keep the gap wider.
+    gap_proxy = proxy.scores(new_photos).mean() - proxy.scores(between)[0]
+    gap_mwi = mwi.scores(new_photos).mean() - mwi.scores(between)[0]
+    assert gap_proxy > gap_mwi
+
+
+def test_finetune_stays_near_the_imprint_and_widens_the_margin_to_negatives(world):
+    _, examples, _ = world
+    taught = examples_for(0, examples)
+    tuned = get_method("finetune").fit(taught)
+    imprint = MWI().fit(taught)
+    assert float(tuned.weight @ imprint.weight) > 0.9
+    negatives = np.vstack(examples[1:])
+
+    def margin(head):
+        return head.scores(examples[0]).min() - head.scores(negatives).max()
+
+    assert margin(tuned) > margin(imprint)
+
+
+def test_linear_probe_without_negatives_is_the_imprint(world):
+    _, examples, library = world
+    alone = Examples(examples[0], np.empty((0, DIMS), np.float32))
+    probe = get_method("linear-probe").fit(alone)
+    assert np.array_equal(probe.scores(library), MWI().fit(alone).scores(library))

@@ -1,0 +1,37 @@
+"""Scoring: the blocked product equals E @ W.T, and adding labels leaves the other labels'
+scores identical to the bit (what BLAS alone does not promise)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from phototag.core.labels.imprint import normalize_rows
+from phototag.core.labels.scoring import LABEL_BLOCK, EmbeddingMatrix
+
+
+def _matrix(n: int = 3000, dims: int = 64) -> EmbeddingMatrix:
+    rng = np.random.default_rng(0)
+    return EmbeddingMatrix(np.arange(100, 100 + n), normalize_rows(rng.standard_normal((n, dims))))
+
+
+def test_scores_equal_the_plain_product():
+    matrix = _matrix()
+    weights = normalize_rows(np.random.default_rng(1).standard_normal((7, matrix.dims)))
+    expected = matrix.embeddings @ weights.astype(np.float32).T
+    np.testing.assert_allclose(matrix.scores(weights), expected, atol=1e-5)
+
+
+def test_adding_labels_never_changes_earlier_labels_scores_bit_for_bit():
+    matrix = _matrix()
+    weights = normalize_rows(np.random.default_rng(2).standard_normal((LABEL_BLOCK * 2 + 5, 64)))
+    first = matrix.scores(weights[:1])
+    for count in (2, 3, 7, LABEL_BLOCK, LABEL_BLOCK + 1, len(weights)):
+        assert np.array_equal(matrix.scores(weights[:count])[:, :1], first)
+    block_edge = matrix.scores(weights[: LABEL_BLOCK + 1])
+    assert np.array_equal(matrix.scores(weights)[:, : LABEL_BLOCK + 1], block_edge)
+
+
+def test_rows_skip_images_without_embeddings():
+    matrix = _matrix(n=5)
+    assert matrix.rows([104, 999, 100]).tolist() == [4, 0]
+    assert matrix.row(999) is None
