@@ -3,12 +3,15 @@ nothing a developer has downloaded can make a test pass, and no test touches rea
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import tempfile
 
 # Set before anything imports huggingface_hub or platformdirs: both read these once.
 _PRIVATE = tempfile.mkdtemp(prefix="phototag-tests-")
+# Removed when the test session's process ends (20-60 MB of models and caches otherwise stay).
+atexit.register(shutil.rmtree, _PRIVATE, ignore_errors=True)
 for _name in ("XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_CONFIG_HOME", "HF_HOME"):
     os.environ[_name] = os.path.join(_PRIVATE, _name.lower())
 os.environ["HF_HUB_CACHE"] = os.path.join(_PRIVATE, "hf_home", "hub")
