@@ -25,7 +25,9 @@ import numpy as np
 from phototag.core.ingest.decode import is_image_path
 from phototag.core.ingest.decode_pool import Pixels, decode_in_order
 from phototag.core.ingest.hashing import content_hash
-from phototag.core.store.database import Store, is_storable, now, printable
+from phototag.core.store import ingest as ingest_sql
+from phototag.core.store.database import Store, is_storable, printable
+from phototag.core.store.ingest import FileRow
 
 # Photos per forward pass and per committed transaction: ONNX Runtime is fastest at 8 here
 # (perf-anchors.md), and a crash loses at most one batch of work.
@@ -183,9 +185,7 @@ def folder_problem(store: Store, folder: dict) -> str | None:
         return "not a folder"
     except OSError as exc:
         return _unreadable_reason(exc)
-    if empty and store.scalar(
-        "SELECT EXISTS(SELECT 1 FROM files WHERE folder_id = ? AND status = 'ok')", (folder["id"],)
-    ):
+    if empty and ingest_sql.folder_has_present_files(store, folder["id"]):
         return "empty, though it had photos (an unmounted drive?)"
     return None
 
@@ -213,12 +213,7 @@ class Ingest:
         self._total = 0
         self._newly_missing: set[int] = set()
         self._linked_images: list[int] = []
-        self._embedded_images = {
-            row[0]
-            for row in store.conn.execute(
-                "SELECT image_id FROM embeddings WHERE model_id = ?", (model_id,)
-            )
-        }
+        self._embedded_images = ingest_sql.embedded_image_ids(store, model_id)
 
     def run(self, folders: list[dict], targets: list[str]) -> ScanReport:
         """Update every target (a file or folder, present or gone) inside a library folder."""
@@ -231,13 +226,14 @@ class Ingest:
                 continue
             skip = skipped_inside(folder["path"], inner_dirs)
             paths = [p for p in paths if in_scope(p, folder["path"], skip, is_dir=True)]
-            found = dict.fromkeys(item for path in paths for item in _find(path, skip))
-            plan.append((folder, paths, list(found)))
+            # Each photo once, in the order found, though two targets may both hold it.
+            found_once = dict.fromkeys(item for path in paths for item in _find(path, skip))
+            plan.append((folder, paths, list(found_once)))
         self._total = sum(len(found) for _, _, found in plan)
         self.report.files = self._total
         self.progress(0, self._total)
         for folder, paths, found in plan:
-            known = {row["path"]: row for path in paths for row in self._rows_under(folder, path)}
+            known = {row.path: row for path in paths for row in self._rows_under(folder, path)}
             self._update_folder(folder, found, known)
         self._settle_moves()
         return self.report
@@ -252,21 +248,16 @@ class Ingest:
                 grouped.setdefault(folder["id"], (folder, []))[1].append(target)
         return list(grouped.values())
 
-    def _rows_under(self, folder: dict, target: str) -> list[dict]:
-        """The folder's file rows at target or below it (a range on the path index)."""
-        stored = printable(target)
-        prefix = stored.rstrip(os.sep) + os.sep
-        rows = self.store.query(
-            "SELECT * FROM files WHERE path = ? OR (path >= ? AND path < ?)",
-            (stored, prefix, prefix[:-1] + chr(ord(os.sep) + 1)),
-        )
-        return [row for row in rows if row["folder_id"] == folder["id"]]
+    def _rows_under(self, folder: dict, target: str) -> list[FileRow]:
+        """The folder's file rows at target or below it."""
+        under = ingest_sql.files_at_or_below(self.store, printable(target))
+        return [row for row in under if row.folder_id == folder["id"]]
 
     def _tick(self, count: int = 1) -> None:
         self._done += count
         self.progress(self._done, self._total)
 
-    def _update_folder(self, folder: dict, found: list, known: dict[str, dict]) -> None:
+    def _update_folder(self, folder: dict, found: list, known: dict[str, FileRow]) -> None:
         """Bring the known rows in line with what was found: stat, hash, link, embed, forget."""
         seen: set[str] = set()
         changed: list[_Candidate] = []
@@ -299,13 +290,13 @@ class Ingest:
             return None
         return _Candidate(str(path), folder_id, info.st_size, info.st_mtime_ns)
 
-    def _is_unchanged(self, candidate: _Candidate, row: dict | None) -> bool:
+    def _is_unchanged(self, candidate: _Candidate, row: FileRow | None) -> bool:
         return (
             row is not None
-            and row["status"] == "ok"
-            and row["size"] == candidate.size
-            and row["mtime_ns"] == candidate.mtime_ns
-            and row["image_id"] in self._embedded_images
+            and row.status == "ok"
+            and row.size == candidate.size
+            and row.mtime_ns == candidate.mtime_ns
+            and row.image_id in self._embedded_images
         )
 
     def _embed_changed(self, changed: list[_Candidate]) -> None:
@@ -356,7 +347,7 @@ class Ingest:
                 )
                 continue
             hashed = _Candidate(**{**candidate.__dict__, "content_hash": digest})
-            image_id = self.store.scalar("SELECT id FROM images WHERE content_hash = ?", (digest,))
+            image_id = ingest_sql.image_id_for_content(self.store, digest)
             if image_id is not None and image_id in self._embedded_images:
                 with self.store.transaction():
                     self._record_file(hashed, image_id)
@@ -374,81 +365,43 @@ class Ingest:
             for (candidate, pixels), feature, embedding in zip(
                 batch, features, embeddings, strict=True
             ):
-                image_id = self._upsert_image(candidate.content_hash, pixels)
-                self.store.conn.execute(
-                    "INSERT OR REPLACE INTO embeddings(image_id, model_id, embedding, feature) "
-                    "VALUES (?, ?, ?, ?)",
-                    (image_id, self.model_id, embedding.tobytes(), feature.tobytes()),
+                image_id = ingest_sql.upsert_image(
+                    self.store, candidate.content_hash, pixels.width, pixels.height, pixels.taken_at
                 )
+                ingest_sql.save_embedding(self.store, image_id, self.model_id, embedding, feature)
                 self._embedded_images.add(image_id)
                 self._record_file(candidate, image_id)
         self.report.embedded += len(batch)
         self._tick(len(batch))
 
-    def _upsert_image(self, digest: str, decoded: Pixels) -> int:
-        conn = self.store.conn
-        conn.execute(
-            "INSERT INTO images(content_hash, width, height, taken_at, first_seen) "
-            "VALUES (?, ?, ?, ?, ?) ON CONFLICT(content_hash) DO UPDATE SET "
-            "width = excluded.width, height = excluded.height, taken_at = excluded.taken_at",
-            (digest, decoded.width, decoded.height, decoded.taken_at, now()),
-        )
-        return self.store.scalar("SELECT id FROM images WHERE content_hash = ?", (digest,))
-
     def _record_file(self, candidate: _Candidate, image_id: int) -> None:
         self._carry_examples(candidate.path, image_id)
-        self.store.conn.execute(
-            "INSERT INTO files(path, folder_id, image_id, size, mtime_ns, status, reason, seen_at) "
-            "VALUES (?, ?, ?, ?, ?, 'ok', NULL, ?) ON CONFLICT(path) DO UPDATE SET "
-            "folder_id = excluded.folder_id, image_id = excluded.image_id, "
-            "size = excluded.size, mtime_ns = excluded.mtime_ns, status = 'ok', reason = NULL, "
-            "seen_at = excluded.seen_at",
-            (
-                candidate.path,
-                candidate.folder_id,
-                image_id,
-                candidate.size,
-                candidate.mtime_ns,
-                now(),
-            ),
+        ingest_sql.record_present_file(
+            self.store,
+            candidate.path,
+            candidate.folder_id,
+            image_id,
+            candidate.size,
+            candidate.mtime_ns,
         )
 
     def _carry_examples(self, path: str, image_id: int) -> None:
         """An edited photo is new content at the same path: the labels the user gave it move to
         the new content, unless another file still shows the old one (then they stay there)."""
-        conn = self.store.conn
-        previous = self.store.scalar(
-            "SELECT image_id FROM files WHERE path = ? AND status = 'ok'", (path,)
-        )
+        previous = ingest_sql.present_image_at(self.store, path)
         if previous is None or previous == image_id:
             return
-        shown_elsewhere = self.store.scalar(
-            "SELECT EXISTS(SELECT 1 FROM files WHERE image_id = ? AND status = 'ok' AND path != ?)",
-            (previous, path),
-        )
-        if shown_elsewhere:
+        if ingest_sql.is_shown_elsewhere(self.store, previous, path):
             return
-        conn.execute(
-            "INSERT OR IGNORE INTO examples(label_id, image_id, polarity, source, created_at) "
-            "SELECT label_id, ?, polarity, source, created_at FROM examples WHERE image_id = ?",
-            (image_id, previous),
-        )
-        conn.execute("DELETE FROM examples WHERE image_id = ?", (previous,))
+        ingest_sql.move_examples(self.store, previous, image_id)
 
     def _record_unreadable(self, path: str, folder_id: int, reason: str) -> None:
-        with self.store.transaction() as conn:
-            conn.execute(
-                "INSERT INTO files(path, folder_id, image_id, status, reason, seen_at) "
-                "VALUES (?, ?, NULL, 'unreadable', ?, ?) ON CONFLICT(path) DO UPDATE SET "
-                "folder_id = excluded.folder_id, image_id = NULL, size = NULL, "
-                "mtime_ns = NULL, status = 'unreadable', reason = excluded.reason, "
-                "seen_at = excluded.seen_at",
-                (path, folder_id, reason, now()),
-            )
+        with self.store.transaction():
+            ingest_sql.record_unreadable_file(self.store, path, folder_id, reason)
         self.report.unreadable.append((path, reason))
         self._tick()
 
-    def _forget_vanished(self, known: dict[str, dict], seen: set[str]) -> None:
+    def _forget_vanished(self, known: dict[str, FileRow], seen: set[str]) -> None:
         self._forget([row for path, row in known.items() if path not in seen])
 
     def _forget_moved_from(self, image_id: int, path: str) -> None:
@@ -456,45 +409,37 @@ class Ingest:
         there: forget those now, as the watcher may see the two halves of a move (into a new
         folder, say) in different batches. A path whose folder is gone too is left alone: that
         may be an unplugged drive."""
-        others = self.store.query(
-            "SELECT * FROM files WHERE image_id = ? AND status = 'ok' AND path != ?",
-            (image_id, path),
-        )
+        others = ingest_sql.present_files_elsewhere(self.store, image_id, path)
         self._forget(
             [
                 row
                 for row in others
-                if not os.path.lexists(row["path"]) and os.path.isdir(os.path.dirname(row["path"]))
+                if not os.path.lexists(row.path) and os.path.isdir(os.path.dirname(row.path))
             ]
         )
 
-    def _forget(self, gone: list[dict]) -> None:
+    def _forget(self, gone: list[FileRow]) -> None:
         """Files gone from disk: present ones become 'missing' (their photo and its examples
         stay until the user purges); stale 'unreadable' records are simply dropped."""
-        with self.store.transaction() as conn:
+        with self.store.transaction():
             for row in gone:
-                if row["id"] in self._newly_missing:
+                if row.id in self._newly_missing:
                     continue
-                if row["status"] == "ok":
-                    conn.execute("UPDATE files SET status = 'missing' WHERE id = ?", (row["id"],))
+                if row.status == "ok":
+                    ingest_sql.mark_file_missing(self.store, row.id)
                     self.report.missing += 1
-                    self._newly_missing.add(row["id"])
-                elif row["status"] == "unreadable":
-                    conn.execute("DELETE FROM files WHERE id = ?", (row["id"],))
+                    self._newly_missing.add(row.id)
+                elif row.status == "unreadable":
+                    ingest_sql.delete_file(self.store, row.id)
 
     def _settle_moves(self) -> None:
         """A missing file whose photo is present at another path was moved (or one of two copies
         went): its row goes, so nothing is reported lost. Run after every folder is done, as a
         move between folders is seen as a vanished file in one and a new file in the other."""
-        with self.store.transaction() as conn:
-            # SELECT then DELETE rather than DELETE ... RETURNING, which needs SQLite 3.35.
-            dropped = conn.execute(
-                "SELECT id, image_id FROM files WHERE status = 'missing' AND image_id IN "
-                "(SELECT image_id FROM files WHERE status = 'ok')"
-            ).fetchall()
-            conn.executemany("DELETE FROM files WHERE id = ?", [(row_id,) for row_id, _ in dropped])
-        self.report.missing -= sum(1 for row_id, _ in dropped if row_id in self._newly_missing)
-        left = {image_id for _, image_id in dropped}
+        with self.store.transaction():
+            dropped = ingest_sql.drop_missing_files_shown_elsewhere(self.store)
+        self.report.missing -= sum(1 for row in dropped if row.file_id in self._newly_missing)
+        left = {row.image_id for row in dropped}
         self.report.moved += sum(1 for image_id in self._linked_images if image_id in left)
 
 
@@ -525,28 +470,13 @@ def update(
     return Ingest(store, encoder, model_id, progress).run(list(folders), targets)
 
 
-# Photos that no file shows any more: every file of theirs is missing, or there is none.
-_GONE_PHOTOS = (
-    "SELECT id FROM images WHERE NOT EXISTS (SELECT 1 FROM files "
-    "WHERE files.image_id = images.id AND files.status != 'missing')"
-)
-
-
 def purge(store: Store, dry_run: bool = False) -> PurgeReport:
     """Forget missing files, and the photos no file shows any more with every example given for
     them. Examples are the user's decisions, so this runs only when the user asks for it."""
-    with store.transaction() as conn:
-        files = [
-            row[0]
-            for row in conn.execute("SELECT path FROM files WHERE status = 'missing' ORDER BY path")
-        ]
-        photos = conn.execute(f"SELECT COUNT(*) FROM ({_GONE_PHOTOS})").fetchone()[0]
-        examples = conn.execute(
-            f"SELECT COUNT(*) FROM examples WHERE image_id IN ({_GONE_PHOTOS})"
-        ).fetchone()[0]
+    with store.transaction():
+        files = ingest_sql.missing_file_paths(store)
+        photos = ingest_sql.count_gone_photos(store)
+        examples = ingest_sql.count_examples_of_gone_photos(store)
         if not dry_run:
-            conn.execute(f"DELETE FROM examples WHERE image_id IN ({_GONE_PHOTOS})")
-            conn.execute("DELETE FROM files WHERE status = 'missing'")
-            # Embeddings follow by cascade; nothing else refers to an image.
-            conn.execute(f"DELETE FROM images WHERE id IN ({_GONE_PHOTOS})")
+            ingest_sql.delete_missing_files_and_gone_photos(store)
     return PurgeReport(files, photos, examples)

@@ -15,7 +15,9 @@ from pathlib import Path
 from phototag.core.errors import UserError
 from phototag.core.interop import exiftool, xmp
 from phototag.core.interop.xmp import FIELDS, HIERARCHICAL, SUBJECT, TAGS_LIST, Tag
-from phototag.core.store.database import Store, now, printable
+from phototag.core.store import keywords as keywords_sql
+from phototag.core.store.database import Store, printable
+from phototag.core.store.keywords import LabelNode, WrittenKeyword
 
 FROM_SIDECARS = "xmp"
 FROM_EMBEDDED = "embedded"
@@ -51,16 +53,17 @@ class ImportReport:
 
 def label_paths(store: Store) -> dict[str, tuple[str, ...]]:
     """Each label's path from the top of its tree (labels.parent) down to it."""
-    rows = {r["id"]: r for r in store.query("SELECT id, name, parent FROM labels")}
+    nodes = {node.id: node for node in keywords_sql.label_tree(store)}
     paths = {}
-    for row in rows.values():
+    for node in nodes.values():
         chain: list[str] = []
-        current, seen = row, set()
-        while current is not None and current["id"] not in seen:
-            seen.add(current["id"])
-            chain.append(current["name"])
-            current = rows.get(current["parent"])
-        paths[row["name"]] = tuple(reversed(chain))
+        current: LabelNode | None = node
+        seen: set[int] = set()
+        while current is not None and current.id not in seen:
+            seen.add(current.id)
+            chain.append(current.name)
+            current = None if current.parent is None else nodes.get(current.parent)
+        paths[node.name] = tuple(reversed(chain))
     return paths
 
 
@@ -75,18 +78,17 @@ def _tags(photo_labels: list[tuple[str, float, bool]], paths: dict) -> list[Tag]
 
 def _owned(store: Store, path: Path) -> dict[str, set[str]]:
     owned: dict[str, set[str]] = {}
-    for row in store.query("SELECT field, keyword FROM xmp_written WHERE path = ?", (str(path),)):
-        owned.setdefault(row["field"], set()).add(row["keyword"])
+    for row in keywords_sql.keywords_written_to(store, str(path)):
+        owned.setdefault(row.field, set()).add(row.keyword)
     return owned
 
 
 def _record(store: Store, path: Path, owned: dict[str, set[str]]) -> None:
-    with store.transaction() as conn:
-        conn.execute("DELETE FROM xmp_written WHERE path = ?", (str(path),))
-        conn.executemany(
-            "INSERT INTO xmp_written(path, field, keyword) VALUES (?, ?, ?)",
-            [(str(path), name, keyword) for name, values in owned.items() for keyword in values],
-        )
+    written = [
+        WrittenKeyword(name, keyword) for name, values in owned.items() for keyword in values
+    ]
+    with store.transaction():
+        keywords_sql.replace_keywords_written_to(store, str(path), written)
 
 
 def _union(first: dict[str, set[str]], second: dict[str, set[str]]) -> dict[str, set[str]]:
@@ -276,48 +278,44 @@ def learn(
 def _ensure_labels(store: Store, names: list[str], report: ImportReport) -> int:
     """The leaf label's id, creating the path's labels; a label without a parent is given
     the keyword's, one that has a parent keeps it (the user's tree wins)."""
-    parent = None
+    parent: int | None = None
     for name in names:
-        row = store.query("SELECT id, parent FROM labels WHERE name = ?", (name,))
-        if not row:
-            store.conn.execute(
-                "INSERT INTO labels(name, created_at, parent) VALUES (?, ?, ?)",
-                (name, now(), parent),
-            )
-            report.labels_created.append(name)
-            label_id = store.scalar("SELECT id FROM labels WHERE name = ?", (name,))
-        else:
-            label_id = row[0]["id"]
-            orphan = row[0]["parent"] is None and parent is not None
-            if orphan and label_id not in _ancestors(store, parent):
-                store.conn.execute("UPDATE labels SET parent = ? WHERE id = ?", (parent, label_id))
-        parent = label_id
+        parent = _ensure_label(store, name, parent, report)
+    if parent is None:
+        raise ValueError("a keyword path names at least one label")
     return parent
+
+
+def _ensure_label(store: Store, name: str, parent: int | None, report: ImportReport) -> int:
+    """One label of a keyword's path, below parent: created there, or given parent when it has
+    none yet (and parent is not below it, which would make a loop)."""
+    label = keywords_sql.label_named(store, name)
+    if label is None:
+        created = keywords_sql.create_label(store, name, parent)
+        report.labels_created.append(name)
+        return created
+    if label.parent is None and parent is not None and label.id not in _ancestors(store, parent):
+        keywords_sql.set_label_parent(store, label.id, parent)
+    return label.id
 
 
 def _ancestors(store: Store, label_id: int) -> set[int]:
     found: set[int] = set()
-    current = label_id
+    current: int | None = label_id
     while current is not None and current not in found:
         found.add(current)
-        current = store.scalar("SELECT parent FROM labels WHERE id = ?", (current,))
+        current = keywords_sql.label_parent(store, current)
     return found
 
 
 def _add_example(
     store: Store, label_id: int, image_id: int, photo: str, label: str, report: ImportReport
 ) -> None:
-    polarity = store.scalar(
-        "SELECT polarity FROM examples WHERE label_id = ? AND image_id = ?", (label_id, image_id)
-    )
+    polarity = keywords_sql.example_polarity(store, label_id, image_id)
     if polarity == -1:
         report.rejected.append((printable(photo), label))
     elif polarity == 1:
         report.already += 1
     else:
-        store.conn.execute(
-            "INSERT INTO examples(label_id, image_id, polarity, source, created_at) "
-            "VALUES (?, ?, 1, 'import', ?)",
-            (label_id, image_id, now()),
-        )
+        keywords_sql.add_imported_example(store, label_id, image_id)
         report.examples_added += 1

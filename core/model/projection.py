@@ -23,7 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from phototag.core.errors import UserError
-from phototag.core.store.database import Store, now
+from phototag.core.store import projections as projections_sql
+from phototag.core.store.database import Store
 
 RECOMPUTE_CHUNK = 4096  # rows read, projected and written back per step
 PRETRAINED = 0
@@ -59,24 +60,20 @@ def active_projection(model: dict) -> np.ndarray:
 
 def versions(store: Store, model: dict) -> list[ProjectionVersion]:
     """Every stored version, oldest first; before any refinement, just the pretrained one."""
-    rows = store.query(
-        "SELECT version, base, created_at, note FROM projections WHERE model_id = ? "
-        "ORDER BY version",
-        (model["id"],),
-    )
+    rows = projections_sql.projection_rows(store, model["id"])
     if not rows:
-        rows = [{"version": 0, "base": None, "created_at": model["added_at"], "note": None}]
+        rows = [projections_sql.ProjectionRow(PRETRAINED, None, model["added_at"], None)]
     active = model["projection_version"]
-    return [ProjectionVersion(**r, active=r["version"] == active) for r in rows]
+    return [
+        ProjectionVersion(r.version, r.base, r.created_at, r.note, active=r.version == active)
+        for r in rows
+    ]
 
 
 def stored_projection(store: Store, model: dict, version: int) -> np.ndarray:
     if version == model["projection_version"]:
         return active_projection(model)
-    blob = store.scalar(
-        "SELECT projection FROM projections WHERE model_id = ? AND version = ?",
-        (model["id"], version),
-    )
+    blob = projections_sql.projection_bytes(store, model["id"], version)
     if blob is None:
         raise UserError(f"no projection version {version} (see 'phototag refine --list')")
     flat = np.frombuffer(blob, dtype=np.float32)
@@ -86,25 +83,17 @@ def stored_projection(store: Store, model: dict, version: int) -> np.ndarray:
 def add_version(store: Store, model: dict, projection: np.ndarray, note: str) -> int:
     """Store a refined projection as the next version, refined from the active one (call inside
     a transaction). The pretrained projection is kept as version 0 the first time."""
-    store.conn.execute(
-        "INSERT OR IGNORE INTO projections(model_id, version, base, projection, created_at, note) "
-        "VALUES (?, ?, NULL, ?, ?, 'pretrained')",
-        (model["id"], PRETRAINED, model["projection"], model["added_at"]),
+    projections_sql.keep_pretrained(
+        store, model["id"], PRETRAINED, model["projection"], model["added_at"]
     )
-    version = store.scalar(
-        "SELECT MAX(version) + 1 FROM projections WHERE model_id = ?", (model["id"],)
-    )
-    store.conn.execute(
-        "INSERT INTO projections(model_id, version, base, projection, created_at, note) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
-        (
-            model["id"],
-            version,
-            model["projection_version"],
-            np.asarray(projection, dtype=np.float32).tobytes(),
-            now(),
-            note,
-        ),
+    version = projections_sql.next_version(store, model["id"])
+    projections_sql.add_projection(
+        store,
+        model["id"],
+        version,
+        model["projection_version"],
+        np.asarray(projection, dtype=np.float32).tobytes(),
+        note,
     )
     return version
 
@@ -118,29 +107,25 @@ def activate(
 ) -> int:
     """Make a version the model's active projection and recompute every stored embedding of the
     model from its feature (call inside a transaction). Returns how many were recomputed."""
-    total = store.scalar("SELECT COUNT(*) FROM embeddings WHERE model_id = ?", (model["id"],))
+    total = projections_sql.count_embeddings(store, model["id"])
     done, after = 0, -1
     while True:
         # Keyset pages: each page is read completely before its rows are written back.
-        rows = store.conn.execute(
-            "SELECT image_id, feature FROM embeddings WHERE model_id = ? AND image_id > ? "
-            "ORDER BY image_id LIMIT ?",
-            (model["id"], after, RECOMPUTE_CHUNK),
-        ).fetchall()
+        rows = projections_sql.features_after(store, model["id"], after, RECOMPUTE_CHUNK)
         if not rows:
             break
-        features = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32)
+        features = np.frombuffer(b"".join(r.feature for r in rows), dtype=np.float32)
         embeddings = project_rows(features.reshape(len(rows), -1), projection)
-        store.conn.executemany(
-            "UPDATE embeddings SET embedding = ? WHERE image_id = ? AND model_id = ?",
-            ((e.tobytes(), r[0], model["id"]) for r, e in zip(rows, embeddings, strict=True)),
+        projections_sql.replace_embeddings(
+            store,
+            model["id"],
+            ((r.image_id, e.tobytes()) for r, e in zip(rows, embeddings, strict=True)),
         )
         done += len(rows)
-        after = rows[-1][0]
+        after = rows[-1].image_id
         if progress is not None:
             progress(done, total)
-    store.conn.execute(
-        "UPDATE models SET projection = ?, projection_version = ? WHERE id = ?",
-        (np.asarray(projection, dtype=np.float32).tobytes(), version, model["id"]),
+    projections_sql.set_active_projection(
+        store, model["id"], version, np.asarray(projection, dtype=np.float32).tobytes()
     )
     return done
