@@ -33,8 +33,11 @@ import numpy as np
 
 from phototag.core.atomic import replacing
 from phototag.core.errors import UserError
+from phototag.core.labels.state import LabelHead
 from phototag.core.labels.thresholds import Calibration
 from phototag.core.store.database import now
+from phototag.core.store.labels import LabelRow, PackRow
+from phototag.core.store.photos import ModelRow
 
 FORMAT = "phototag-classifier-pack"
 VERSION = 1
@@ -230,4 +233,37 @@ def meta(pack: Pack) -> str:
             "model_name": pack.model_name,
             "projection_version": pack.projection_version,
         }
+    )
+
+
+def label_pack(
+    label: LabelRow, head: LabelHead, model: ModelRow, inherited: PackRow | None
+) -> Pack:
+    """The pack sharing one label's classifier; a label that came from a pack passes on the
+    evidence it inherited (its examples' count and its prompt)."""
+    weight = head.prototype.weight()
+    if weight is None or math.isinf(head.threshold):
+        raise UserError(f"label {label.name!r} has nothing to share yet: tag a few examples")
+    return Pack(
+        label=label.name,
+        weight=weight,
+        strength=head.prototype.strength(),
+        n_pos=head.prototype.n_pos + (inherited.n_pos if inherited else 0),
+        calibration=Calibration(head.threshold, head.calibration.slope),
+        model_key=model["key"],
+        model_name=model["name"],
+        projection_version=model["projection_version"],
+        prompt=label.prompt or (json.loads(inherited.meta)["prompt"] if inherited else None),
+    )
+
+
+def imported(pack: Pack) -> PackRow:
+    """What the library keeps of an imported pack."""
+    return PackRow(
+        weight=np.asarray(pack.weight, np.float32),
+        strength=pack.strength,
+        n_pos=pack.n_pos,
+        threshold=pack.calibration.threshold,
+        slope=pack.calibration.slope,
+        meta=meta(pack),
     )
