@@ -26,6 +26,7 @@ from phototag.core.labels.methods import METHOD_SETTING, effective_method
 from phototag.core.labels.names import require_label
 from phototag.core.labels.state import LabelHead, LabelState, ModelView
 from phototag.core.labels.thresholds import probability
+from phototag.core.model.specs import get_spec
 from phototag.core.store import labels as stored
 from phototag.core.store import photos as files
 from phototag.core.store.database import Store, printable
@@ -46,6 +47,34 @@ class LabelInfo:
     method: str
     method_is_own: bool
     """Whether the label chose its method itself rather than following the library's."""
+
+
+@dataclass(frozen=True)
+class Folder:
+    path: str
+    files: int
+    watching: bool
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    name: str
+    key: str
+    meaningless: bool
+    embed_dim: int
+
+
+@dataclass(frozen=True)
+class Status:
+    library: str
+    model: ModelInfo | None
+    folders: list[Folder]
+    photos: int
+    images: int
+    embedded: int
+    missing: int
+    unreadable: list[tuple[str, str]]
+    labels: list[LabelInfo]
 
 
 @dataclass(frozen=True)
@@ -241,6 +270,31 @@ class Browser:
                     )
             if label is None or carried:
                 yield Prediction(file.path, carried)
+
+    def model_info(self) -> ModelInfo | None:
+        row = files.active_model(self.store)
+        if row is None:
+            return None
+        spec = get_spec(row["name"])
+        return ModelInfo(row["name"], row["key"], spec.meaningless, row["embed_dim"])
+
+    def folders(self) -> list[Folder]:
+        return [Folder(f.path, f.files, f.watching) for f in files.folder_summaries(self.store)]
+
+    def status(self, library: str) -> Status:
+        counts = files.file_counts(self.store)
+        model = files.active_model(self.store)
+        return Status(
+            library=library,
+            model=self.model_info(),
+            folders=self.folders(),
+            photos=counts.present,
+            images=counts.images,
+            embedded=0 if model is None else files.embedded_count(self.store, model["id"]),
+            missing=counts.missing,
+            unreadable=counts.unreadable,
+            labels=self.label_infos(),
+        )
 
     def label_infos(self) -> list[LabelInfo]:
         view = self.labels.view()

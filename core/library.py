@@ -9,12 +9,19 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from phototag.core.browse import Browser, LabelInfo, LabelScore, Prediction
+from phototag.core.browse import (
+    Browser,
+    Folder,
+    LabelInfo,
+    ModelInfo,
+    Prediction,
+    Status,
+)
 from phototag.core.browsing import (
     NEAR_MISSES_SHOWN,
     SEARCH_LIMIT,
@@ -31,19 +38,14 @@ from phototag.core.labels.methods import (
     check_method,
     effective_method,
 )
-from phototag.core.labels.names import (
-    LABEL_FORBIDDEN,
-    LABEL_NAME_MAX,
-    clean_label_name,
-    find_label,
-    require_label,
-)
-from phototag.core.labels.state import NO_DECISION, LabelState, ModelView
+from phototag.core.labels.names import clean_label_name, find_label, require_label
+from phototag.core.labels.state import ExampleChange, LabelState, ModelView
 from phototag.core.model import projection as projections
 from phototag.core.model import refine as prolip
+from phototag.core.model.encoders import Encoders
+from phototag.core.model.encoders import canonical as canonical_path
 from phototag.core.model.prolip import DEFAULT_STEPS
 from phototag.core.model.refine import ProjectionChange
-from phototag.core.model.specs import DEFAULT_MODEL, get_spec
 from phototag.core.paths import default_library_dir
 from phototag.core.store import labels as stored
 from phototag.core.store import photos as files
@@ -51,13 +53,9 @@ from phototag.core.store.database import Store, is_storable, printable
 from phototag.core.store.photos import ModelRow
 
 __all__ = [
-    "LABEL_FORBIDDEN",
-    "LABEL_NAME_MAX",
-    "NO_DECISION",
     "ExampleChange",
     "Folder",
     "LabelInfo",
-    "LabelScore",
     "Library",
     "ModelInfo",
     "Prediction",
@@ -71,50 +69,10 @@ SIDECARS_ON_CONFIRM = "xmp_sidecars_on_confirm"
 NOTHING_SCANNED = "nothing is scanned yet: run 'phototag scan' first"
 
 
-@dataclass(frozen=True)
-class Folder:
-    path: str
-    files: int
-    watching: bool
-
-
-@dataclass(frozen=True)
-class ModelInfo:
-    name: str
-    key: str
-    meaningless: bool
-    embed_dim: int
-
-
-@dataclass(frozen=True)
-class ExampleChange:
-    label: str
-    changed: int
-    unchanged: int
-    not_found: list[str]
-
-
-@dataclass(frozen=True)
-class Status:
-    library: str
-    model: ModelInfo | None
-    folders: list[Folder]
-    photos: int
-    images: int
-    embedded: int
-    missing: int
-    unreadable: list[tuple[str, str]]
-    labels: list[LabelInfo]
-
-
 def library_root(root: str | Path | None = None) -> Path:
     """The library folder chosen: root, else $PHOTOTAG_LIBRARY, else the per-user default."""
     chosen = root or os.environ.get("PHOTOTAG_LIBRARY") or default_library_dir()
     return Path(chosen).expanduser().absolute()
-
-
-def _canonical(path: str | Path) -> str:
-    return os.path.realpath(os.path.expanduser(str(path)))
 
 
 class Library:
@@ -123,7 +81,7 @@ class Library:
     def __init__(self, root: str | Path):
         self.root = Path(root).expanduser().absolute()
         self.store = Store(self.root)
-        self._encoders: dict[tuple[str, str | None], object] = {}
+        self._encoders = Encoders(self.store)
         self._labels = LabelState(self.store, self._encode_text)
         self._browser = Browser(self.store, self._labels)
 
@@ -145,7 +103,7 @@ class Library:
 
     def add_folder(self, path: str | Path) -> tuple[Folder, bool]:
         """Add a folder to watch and scan; returns it and whether it was new."""
-        canonical = _canonical(path)
+        canonical = canonical_path(path)
         if not os.path.isdir(canonical):
             raise UserError(f"not a folder: {path}")
         is_new = files.folder_at(self.store, canonical) is None
@@ -156,70 +114,29 @@ class Library:
 
     def remove_folder(self, path: str | Path) -> None:
         """Stop tracking a folder. Its photos' examples stay: they are the user's decisions."""
-        candidates = {str(Path(path).expanduser().absolute()), _canonical(path)}
+        candidates = {str(Path(path).expanduser().absolute()), canonical_path(path)}
         rows = [f for f in files.all_folders(self.store) if f["path"] in candidates]
         if not rows:
             raise UserError(f"not a library folder: {path}")
         files.delete_folder(self.store, rows[0]["id"])
 
     def folders(self) -> list[Folder]:
-        return [Folder(f.path, f.files, f.watching) for f in files.folder_summaries(self.store)]
+        return self._browser.folders()
 
     # ----- model and scanning --------------------------------------------------------------
 
     def model_info(self) -> ModelInfo | None:
-        row = self._active_model()
-        if row is None:
-            return None
-        spec = get_spec(row["name"])
-        return ModelInfo(row["name"], row["key"], spec.meaningless, row["embed_dim"])
+        return self._browser.model_info()
 
     def _active_model(self) -> ModelRow | None:
         return files.active_model(self.store)
 
-    def _encoder(self, name: str | None = None, weights: str | Path | None = None):
+    def _encoder(self, name: str | None = None, weights: str | Path | None = None) -> Any:
         """Load (once per process) the encoder asked for, else the one the library uses."""
-        if name is None:
-            active = self._active_model()
-            name = DEFAULT_MODEL if active is None else active["name"]
-            if weights is None and active is not None:
-                weights = active["weights_path"]
-        weights_key = None if weights is None else _canonical(weights)
-        key = (get_spec(name).name, weights_key)
-        if key not in self._encoders:
-            from phototag.core.model.encoder import load_encoder
-
-            encoder = load_encoder(key[0], Path(weights_key) if weights_key else None)
-            self._use_active_projection(encoder)
-            self._encoders[key] = encoder
-        return self._encoders[key]
+        return self._encoders.get(name, weights)
 
     def _encode_text(self, text: str) -> np.ndarray:
         return self._encoder().encode_texts([text])[0]
-
-    def _use_active_projection(self, encoder) -> int | None:
-        """Embed with the library's active projection (ProLIP may have refined it); returns the
-        model's id, None for a model the library has not used yet."""
-        model = files.model_with_key(self.store, encoder.model_key)
-        if model is None:
-            return None
-        encoder.projection = projections.active_projection(dict(model))
-        return model["id"]
-
-    def _register_model(self, encoder, weights: str | Path | None) -> int:
-        """Record the model and make it the library's; `weights` is what the user passed, so
-        later commands reload the same file (models from the cache need no path)."""
-        files.register_model(
-            self.store,
-            encoder.model_key,
-            encoder.spec.name,
-            None if weights is None else _canonical(weights),
-            (encoder.embed_dim, encoder.feature_dim),
-            encoder.projection,
-        )
-        model_id = self._use_active_projection(encoder)
-        assert model_id is not None  # just registered
-        return model_id
 
     def scan(
         self,
@@ -232,7 +149,7 @@ class Library:
         if not folders:
             raise UserError("no folders yet: add one with 'phototag folders add PATH'")
         encoder = self._encoder(model, weights)
-        model_id = self._register_model(encoder, weights)
+        model_id = self._encoders.register(encoder, weights)
         self._labels.invalidate()
         report = ingest.scan(self.store, encoder, model_id, [dict(f) for f in folders], progress)
         self._labels.refit()
@@ -412,9 +329,7 @@ class Library:
         target: tuple[int | None, np.ndarray, str | None],
         progress: Callable[[str, int, int], None] | None,
     ) -> ProjectionChange:
-        change = prolip.switch_projection(
-            self._labels, model, target, self._encoders.values(), progress
-        )
+        change = prolip.switch_projection(self._labels, model, target, self._encoders, progress)
         self._browser.forget()
         return change
 
@@ -425,19 +340,7 @@ class Library:
         return self._browser.predictions(label)
 
     def status(self) -> Status:
-        counts = files.file_counts(self.store)
-        model = self._active_model()
-        return Status(
-            library=str(self.root),
-            model=self.model_info(),
-            folders=self.folders(),
-            photos=counts.present,
-            images=counts.images,
-            embedded=0 if model is None else files.embedded_count(self.store, model["id"]),
-            missing=counts.missing,
-            unreadable=counts.unreadable,
-            labels=self.labels(),
-        )
+        return self._browser.status(str(self.root))
 
     # ----- browsing (for the GUI) ----------------------------------------------------------
 
@@ -500,7 +403,7 @@ class Library:
         if not targets:
             return ingest.ScanReport()
         encoder = self._encoder()
-        model_id = self._register_model(encoder, None)
+        model_id = self._encoders.register(encoder, None)
         folders = [dict(f) for f in files.all_folders(self.store)]
         report = ingest.update(self.store, encoder, model_id, folders, targets, progress)
         if report.embedded:
@@ -514,7 +417,7 @@ class Library:
 
     def set_polling(self, path: str | Path, poll: bool) -> None:
         """Watch a folder by polling: network shares deliver no change events."""
-        if not files.set_polling(self.store, _canonical(path), poll):
+        if not files.set_polling(self.store, canonical_path(path), poll):
             raise UserError(f"not a library folder: {path}")
 
     def folder_problem(self, path: str) -> str | None:
@@ -557,17 +460,7 @@ class Library:
     ) -> keywords.ImportReport:
         """Learn from keywords other apps wrote (sidecars, or embedded in the photos): each
         becomes a label and its photos positive examples; user rejections stay."""
-        if source not in keywords.IMPORT_SOURCES:
-            raise UserError(f"keywords come from {' or '.join(keywords.IMPORT_SOURCES)}")
-        photos, not_found = selection.photo_files(self.store, paths)
-        reader = {
-            keywords.FROM_SIDECARS: keywords.read_sidecar_keywords,
-            keywords.FROM_EMBEDDED: keywords.read_embedded_keywords,
-        }[source]
-        report = keywords.ImportReport(
-            skipped=[(path, "", "not a photo in the library") for path in not_found]
-        )
-        keywords.learn(self.store, reader(self.store, photos, report), clean_label_name, report)
+        report = selection.import_keywords(self.store, source, paths, clean_label_name)
         if report.examples_added or report.labels_created:
             self._refit_all()
         return report
@@ -600,21 +493,6 @@ class Library:
     def import_pack(self, path: str | Path, name: str | None = None) -> tuple[str, str | None]:
         """Add a label from a classifier pack made with this library's model; returns its name
         and a warning, if any. An existing label is never replaced."""
-        pack = packs.read(Path(path).expanduser())
-        model = self._active_model()
-        if model is None:
-            raise UserError("this library has no model yet: run 'phototag scan' first")
-        warning = packs.check_model(pack, dict(model))
-        cleaned = clean_label_name(name or pack.label)
-        existing = find_label(self.store, cleaned)
-        if existing is not None:
-            raise UserError(
-                f"a label named {existing.name!r} already exists; "
-                "import the pack under another name with --name NEW"
-            )
-        with self.store.transaction() as conn:
-            label_id = stored.insert_label(conn, cleaned)
-            version = pack.projection_version
-            stored.insert_pack(conn, label_id, pack.model_key, version, packs.imported(pack))
-        self._labels.add_label(require_label(self.store, cleaned))
-        return cleaned, warning
+        label, warning = packs.import_pack(self.store, Path(path).expanduser(), name)
+        self._labels.add_label(label)
+        return label.name, warning

@@ -33,9 +33,11 @@ import numpy as np
 
 from phototag.core.atomic import replacing
 from phototag.core.errors import UserError
+from phototag.core.labels.names import clean_label_name, find_label, require_label
 from phototag.core.labels.state import LabelHead
 from phototag.core.labels.thresholds import Calibration
-from phototag.core.store.database import now
+from phototag.core.store import labels, photos
+from phototag.core.store.database import Store, now
 from phototag.core.store.labels import LabelRow, PackRow
 from phototag.core.store.photos import ModelRow
 
@@ -267,3 +269,24 @@ def imported(pack: Pack) -> PackRow:
         slope=pack.calibration.slope,
         meta=meta(pack),
     )
+
+
+def import_pack(store: Store, path: Path, name: str | None) -> tuple[LabelRow, str | None]:
+    """Add a label from a classifier pack made with the library's model; returns the label
+    and a warning, if any. An existing label is never replaced."""
+    pack = read(path)
+    model = photos.active_model(store)
+    if model is None:
+        raise UserError("this library has no model yet: run 'phototag scan' first")
+    warning = check_model(pack, dict(model))
+    cleaned = clean_label_name(name or pack.label)
+    existing = find_label(store, cleaned)
+    if existing is not None:
+        raise UserError(
+            f"a label named {existing.name!r} already exists; "
+            "import the pack under another name with --name NEW"
+        )
+    with store.transaction() as conn:
+        label_id = labels.insert_label(conn, cleaned)
+        labels.insert_pack(conn, label_id, pack.model_key, pack.projection_version, imported(pack))
+    return require_label(store, cleaned), warning

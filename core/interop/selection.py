@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from phototag.core.browse import Browser
+from phototag.core.errors import UserError
+from phototag.core.interop import keywords
 from phototag.core.interop.keywords import PhotoLabels
 from phototag.core.store import photos
 from phototag.core.store.database import Store, is_storable, printable
@@ -53,3 +55,25 @@ def labels_to_write(
                 if label.state in wanted
             ],
         )
+
+
+def import_keywords(
+    store: Store,
+    source: str,
+    paths: Iterable[str | Path] | None,
+    clean_name: Callable[[str], str],
+) -> keywords.ImportReport:
+    """Learn labels and positive examples from the keywords at `source` (sidecars or the
+    photos themselves); the caller refits the labels when anything was learnt."""
+    if source not in keywords.IMPORT_SOURCES:
+        raise UserError(f"keywords come from {' or '.join(keywords.IMPORT_SOURCES)}")
+    found, not_found = photo_files(store, paths)
+    reader = {
+        keywords.FROM_SIDECARS: keywords.read_sidecar_keywords,
+        keywords.FROM_EMBEDDED: keywords.read_embedded_keywords,
+    }[source]
+    report = keywords.ImportReport(
+        skipped=[(path, "", "not a photo in the library") for path in not_found]
+    )
+    keywords.learn(store, reader(store, found, report), clean_name, report)
+    return report

@@ -34,6 +34,16 @@ from phototag.core.store.photos import ModelRow
 NO_DECISION = Calibration(threshold=math.inf, slope=1.0)
 
 
+@dataclass(frozen=True)
+class ExampleChange:
+    """What a tag, reject or untag did: photos changed, already so, and paths naming none."""
+
+    label: str
+    changed: int
+    unchanged: int
+    not_found: list[str]
+
+
 @dataclass
 class LabelHead:
     """One label's classifier for the active model, with the user's examples it came from."""

@@ -4,7 +4,7 @@ earlier one, recomputing every embedding and refitting every label in one transa
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -12,6 +12,7 @@ import numpy as np
 from phototag.core.errors import UserError
 from phototag.core.labels.state import LabelState
 from phototag.core.model import projection as projections
+from phototag.core.model.encoders import Encoders
 from phototag.core.store import photos
 from phototag.core.store.photos import ModelRow
 
@@ -81,7 +82,7 @@ def switch_projection(
     labels: LabelState,
     model: ModelRow,
     target: tuple[int | None, np.ndarray, str | None],
-    encoders: Iterable,
+    encoders: Encoders,
     progress: Progress | None,
 ) -> ProjectionChange:
     """Make the projection of `target` (version, projection, note) active, as a new version when
@@ -95,9 +96,7 @@ def switch_projection(
             version = projections.add_version(labels.store, model, projection, note or "")
         count = projections.activate(labels.store, model, version, projection, recompute)
         labels.refit()
-    for encoder in encoders:
-        if encoder.model_key == model["key"]:
-            encoder.projection = np.array(projection, dtype=np.float32)
+    encoders.follow(model["key"], projection)
     moved = float(np.linalg.norm(projection - previous) / np.linalg.norm(previous))
     return ProjectionChange(version, model["projection_version"], moved, count)
 

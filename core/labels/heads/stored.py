@@ -54,7 +54,8 @@ def head_to_bytes(head: Head) -> bytes | None:
     if head.kind not in STORABLE or type(head) is not STORABLE[head.kind]:
         return None
     buffer = io.BytesIO()
-    np.savez(buffer, **{_KIND: np.array(head.kind)}, **head.parameters())
+    arrays = {_KIND: np.array(head.kind), **head.parameters()}
+    np.savez(buffer, allow_pickle=False, **arrays)
     return buffer.getvalue()
 
 
