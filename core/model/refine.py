@@ -39,15 +39,10 @@ def refine(
     from phototag.core.model.prolip import refine_projection
 
     view = labels.view()
-    heads = [] if view is None else [h for h in view.heads if h.prototype.weight() is not None]
-    images = sorted(
-        {
-            i
-            for h in heads
-            for i in h.examples
-            if view is not None and view.matrix.row(i) is not None
-        }
-    )
+    if view is None:
+        raise UserError("nothing is scanned yet: run 'phototag scan' first")
+    heads = [h for h in view.heads if h.prototype.weight() is not None]
+    images = sorted({i for h in heads for i in h.examples if view.matrix.row(i) is not None})
     if not images:
         raise UserError("nothing to refine from: confirm or reject a few photos of a label first")
     targets = np.array([[h.examples.get(i, 0) for h in heads] for i in images], dtype=np.float32)
