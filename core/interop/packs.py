@@ -33,8 +33,13 @@ import numpy as np
 
 from phototag.core.atomic import replacing
 from phototag.core.errors import UserError
+from phototag.core.labels.names import clean_label_name, find_label, require_label
+from phototag.core.labels.state import LabelHead
 from phototag.core.labels.thresholds import Calibration
-from phototag.core.store.database import now
+from phototag.core.store import labels, photos
+from phototag.core.store.database import Store, now
+from phototag.core.store.labels import LabelRow, PackRow
+from phototag.core.store.photos import ModelRow
 
 FORMAT = "phototag-classifier-pack"
 VERSION = 1
@@ -231,3 +236,57 @@ def meta(pack: Pack) -> str:
             "projection_version": pack.projection_version,
         }
     )
+
+
+def label_pack(
+    label: LabelRow, head: LabelHead, model: ModelRow, inherited: PackRow | None
+) -> Pack:
+    """The pack sharing one label's classifier; a label that came from a pack passes on the
+    evidence it inherited (its examples' count and its prompt)."""
+    weight = head.prototype.weight()
+    if weight is None or math.isinf(head.threshold):
+        raise UserError(f"label {label.name!r} has nothing to share yet: tag a few examples")
+    return Pack(
+        label=label.name,
+        weight=weight,
+        strength=head.prototype.strength(),
+        n_pos=head.prototype.n_pos + (inherited.n_pos if inherited else 0),
+        calibration=Calibration(head.threshold, head.calibration.slope),
+        model_key=model["key"],
+        model_name=model["name"],
+        projection_version=model["projection_version"],
+        prompt=label.prompt or (json.loads(inherited.meta)["prompt"] if inherited else None),
+    )
+
+
+def imported(pack: Pack) -> PackRow:
+    """What the library keeps of an imported pack."""
+    return PackRow(
+        weight=np.asarray(pack.weight, np.float32),
+        strength=pack.strength,
+        n_pos=pack.n_pos,
+        threshold=pack.calibration.threshold,
+        slope=pack.calibration.slope,
+        meta=meta(pack),
+    )
+
+
+def import_pack(store: Store, path: Path, name: str | None) -> tuple[LabelRow, str | None]:
+    """Add a label from a classifier pack made with the library's model; returns the label
+    and a warning, if any. An existing label is never replaced."""
+    pack = read(path)
+    model = photos.active_model(store)
+    if model is None:
+        raise UserError("this library has no model yet: run 'phototag scan' first")
+    warning = check_model(pack, dict(model))
+    cleaned = clean_label_name(name or pack.label)
+    existing = find_label(store, cleaned)
+    if existing is not None:
+        raise UserError(
+            f"a label named {existing.name!r} already exists; "
+            "import the pack under another name with --name NEW"
+        )
+    with store.transaction() as conn:
+        label_id = labels.insert_label(conn, cleaned)
+        labels.insert_pack(conn, label_id, pack.model_key, pack.projection_version, imported(pack))
+    return require_label(store, cleaned), warning

@@ -3,8 +3,9 @@
 A library has one method (a setting, MWI unless the user chose another) and a label may override
 it. MWI is the library's own exact, incremental imprint (core/labels/imprint.py) and is never fitted
 here; every other method comes from core/heads through its common interface and is refitted
-from the label's stored examples whenever they change. Fitted heads are not stored: they are
-recomputable from the examples, which are what the user decided.
+from the label's stored examples whenever they change. Fitted heads are stored with a digest of
+what they were fitted on (core/labels/heads/stored.py), so reading a library never refits one;
+they stay recomputable from the examples, which are what the user decided.
 """
 
 from __future__ import annotations
@@ -57,20 +58,30 @@ def fit_head(
 
     `other_positives` (other labels' confirmed photos) reaches only methods that use them.
     """
-    chosen = get_method(method)
+    inputs = head_examples(method, examples, matrix, prior, other_positives)
+    return get_method(method).fit(inputs)
+
+
+def head_examples(
+    method: str,
+    examples: dict[int, int],
+    matrix: EmbeddingMatrix,
+    prior: np.ndarray | None,
+    other_positives: Iterable[int] = (),
+) -> Examples:
+    """What `method` is fitted on for one label: its examples as embedded now, and other
+    labels' positives only for a method that uses them. Also what a stored head is keyed by."""
     own = {image for image, sign in examples.items() if sign == 1}
     rejected = [image for image, sign in examples.items() if sign == -1]
     others = None
-    if chosen.uses_others:
+    if get_method(method).uses_others:
         foreign = sorted(set(other_positives) - set(examples))
         others = matrix.embeddings[matrix.rows(foreign)]
-    return chosen.fit(
-        Examples(
-            positives=matrix.embeddings[matrix.rows(sorted(own))],
-            rejections=matrix.embeddings[matrix.rows(rejected)],
-            prior=prior,
-            others=others,
-        )
+    return Examples(
+        positives=matrix.embeddings[matrix.rows(sorted(own))],
+        rejections=matrix.embeddings[matrix.rows(rejected)],
+        prior=prior,
+        others=others,
     )
 
 

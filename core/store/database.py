@@ -168,6 +168,22 @@ def _add_methods_and_projections(db: sqlite_utils.Database) -> None:
     )
 
 
+def _add_label_heads(db: sqlite_utils.Database) -> None:
+    """Fitted non-MWI heads, so reading a library never refits them: each is valid only for the
+    exact inputs it was fitted on (examples_digest), and is refitted when they change."""
+    db.conn.execute(
+        "CREATE TABLE label_heads ("
+        " label_id INTEGER NOT NULL REFERENCES labels(id) ON DELETE CASCADE,"
+        " model_id INTEGER NOT NULL REFERENCES models(id) ON DELETE CASCADE,"
+        " method TEXT NOT NULL,"
+        " examples_digest TEXT NOT NULL,"
+        " blob BLOB NOT NULL,"
+        " updated_at TEXT NOT NULL,"
+        " PRIMARY KEY (label_id, model_id)"
+        ") WITHOUT ROWID"
+    )
+
+
 # Forward migrations, in order: entry i brings a database from version i to version i + 1.
 # To change the schema, append a function here; never edit one that has shipped.
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
@@ -176,6 +192,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _migrate_xmp_written,
     _migrate_add_label_packs,
     _add_methods_and_projections,
+    _add_label_heads,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

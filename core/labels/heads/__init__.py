@@ -44,7 +44,14 @@ class Examples:
 
 
 class Head(ABC):
-    """One label's fitted classifier."""
+    """One label's fitted classifier.
+
+    A head with a `kind` can be stored (core/labels/heads/stored.py): parameters() are the
+    arrays scores() needs, and restore() rebuilds the head from them without fitting, which for
+    some methods costs seconds. Heads without a kind are simply refitted.
+    """
+
+    kind: ClassVar[str | None] = None
 
     @abstractmethod
     def scores(self, embeddings: np.ndarray) -> np.ndarray:
@@ -55,15 +62,33 @@ class Head(ABC):
         """Each positive's score by this head fitted without it: how a new photo of the label
         would score, the evidence a threshold is set from. Empty when there is no such score."""
 
+    def parameters(self) -> dict[str, np.ndarray]:
+        """The arrays restore() rebuilds this head from (only heads with a kind have them)."""
+        raise NotImplementedError(f"{type(self).__name__} cannot be stored")
+
+    @classmethod
+    def restore(cls, parameters: dict[str, np.ndarray], method: Method, examples: Examples) -> Head:
+        """The head parameters() describe, for `examples` as fitted by `method`."""
+        raise NotImplementedError(f"{cls.__name__} cannot be stored")
+
 
 class Unfitted(Head):
     """A label with nothing to go on (no positive, no prompt): every photo scores 0."""
+
+    kind = "unfitted"
 
     def scores(self, embeddings: np.ndarray) -> np.ndarray:
         return np.zeros(len(embeddings), dtype=np.float32)
 
     def held_out_scores(self) -> np.ndarray:
         return np.empty(0, dtype=np.float32)
+
+    def parameters(self) -> dict[str, np.ndarray]:
+        return {}
+
+    @classmethod
+    def restore(cls, parameters: dict[str, np.ndarray], method: Method, examples: Examples) -> Head:
+        return cls()
 
 
 class Method(ABC):

@@ -24,12 +24,22 @@ from phototag.core.model.adam import Adam, single_threaded
 
 
 class TunedHead(RefitHead):
+    kind = "tuned"
+
     def __init__(self, weight: np.ndarray, method: FineTune, examples: Examples):
         super().__init__(method, examples)
         self.weight = weight.astype(np.float32)
 
     def scores(self, embeddings: np.ndarray) -> np.ndarray:
         return cosine_scores(embeddings, self.weight)
+
+    def parameters(self) -> dict[str, np.ndarray]:
+        return {"weight": self.weight}
+
+    @classmethod
+    def restore(cls, parameters: dict[str, np.ndarray], method: Method, examples: Examples) -> Head:
+        assert isinstance(method, FineTune)
+        return cls(parameters["weight"], method, examples)
 
 
 def balanced_weights(positives: int, negatives: int) -> np.ndarray:

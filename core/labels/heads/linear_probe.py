@@ -24,6 +24,8 @@ from phototag.core.model.adam import single_threaded
 
 
 class ProbeHead(RefitHead):
+    kind = "probe"
+
     def __init__(self, coef: np.ndarray, intercept: float, method: LinearProbe, examples):
         super().__init__(method, examples)
         self.coef = coef.astype(np.float32)
@@ -31,6 +33,14 @@ class ProbeHead(RefitHead):
 
     def scores(self, embeddings: np.ndarray) -> np.ndarray:
         return np.asarray(embeddings, dtype=np.float32) @ self.coef + self.intercept
+
+    def parameters(self) -> dict[str, np.ndarray]:
+        return {"coef": self.coef, "intercept": np.array(self.intercept)}
+
+    @classmethod
+    def restore(cls, parameters: dict[str, np.ndarray], method: Method, examples: Examples) -> Head:
+        assert isinstance(method, LinearProbe)
+        return cls(parameters["coef"], float(parameters["intercept"]), method, examples)
 
 
 class LinearProbe(Method):

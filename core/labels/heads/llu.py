@@ -41,6 +41,8 @@ def _unit(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 class LocalHead(RefitHead):
+    kind = "local"
+
     def __init__(self, adapter: Adapter, method: LLU, examples: Examples):
         super().__init__(method, examples)
         self.adapter = adapter
@@ -53,6 +55,30 @@ class LocalHead(RefitHead):
             rows = np.asarray(embeddings, dtype=np.float64)[near]
             scores[near] = self.adapter.adapted_scores(rows, gate[near])
         return scores
+
+    def parameters(self) -> dict[str, np.ndarray]:
+        adapter = self.adapter
+        return {
+            "target": adapter.target,
+            "centres": adapter.centres,
+            "gain": np.array(adapter.gain),
+            "gamma": np.array(adapter.gamma),
+            "matrix": adapter.matrix,
+            "offset": adapter.offset,
+        }
+
+    @classmethod
+    def restore(cls, parameters: dict[str, np.ndarray], method: Method, examples: Examples) -> Head:
+        assert isinstance(method, LLU)
+        adapter = Adapter(
+            parameters["target"],
+            parameters["centres"],
+            float(parameters["gain"]),
+            float(parameters["gamma"]),
+        )
+        adapter.matrix = parameters["matrix"]
+        adapter.offset = parameters["offset"]
+        return cls(adapter, method, examples)
 
 
 class Adapter:

@@ -21,6 +21,8 @@ from phototag.core.model.adam import single_threaded
 
 
 class ProxyHead(RefitHead):
+    kind = "proxies"
+
     def __init__(self, proxies: np.ndarray, method: MultiProxy, examples: Examples):
         super().__init__(method, examples)
         self.proxies = proxies.astype(np.float32)
@@ -28,6 +30,14 @@ class ProxyHead(RefitHead):
     def scores(self, embeddings: np.ndarray) -> np.ndarray:
         similarities = np.asarray(embeddings, dtype=np.float32) @ self.proxies.T
         return similarities.max(axis=1)
+
+    def parameters(self) -> dict[str, np.ndarray]:
+        return {"proxies": self.proxies}
+
+    @classmethod
+    def restore(cls, parameters: dict[str, np.ndarray], method: Method, examples: Examples) -> Head:
+        assert isinstance(method, MultiProxy)
+        return cls(parameters["proxies"], method, examples)
 
 
 class MultiProxy(Method):

@@ -22,6 +22,8 @@ def cosine_scores(embeddings: np.ndarray, weight: np.ndarray) -> np.ndarray:
 
 
 class ImprintHead(Head):
+    kind = "imprint"
+
     def __init__(self, prototype: Prototype, positives: np.ndarray):
         self.prototype = prototype
         self.positives = positives
@@ -32,6 +34,23 @@ class ImprintHead(Head):
 
     def held_out_scores(self) -> np.ndarray:
         return self.prototype.leave_one_out_scores(self.positives)
+
+    def parameters(self) -> dict[str, np.ndarray]:
+        kept = {
+            "pos_sum": self.prototype.pos_sum,
+            "n_pos": np.array(self.prototype.n_pos),
+            "positives": self.positives,
+        }
+        if self.prototype.prior is not None:
+            kept["prior"] = np.asarray(self.prototype.prior)
+        return kept
+
+    @classmethod
+    def restore(cls, parameters: dict[str, np.ndarray], method: Method, examples: Examples) -> Head:
+        prototype = Prototype(
+            parameters["pos_sum"], int(parameters["n_pos"]), parameters.get("prior")
+        )
+        return cls(prototype, parameters["positives"])
 
 
 def imprint(examples: Examples) -> Prototype:

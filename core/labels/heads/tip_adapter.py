@@ -24,6 +24,8 @@ from phototag.core.labels.heads.mwi import cosine_scores, imprint
 
 
 class TipHead(RefitHead):
+    kind = "tip"
+
     def __init__(
         self,
         base: np.ndarray,
@@ -44,6 +46,15 @@ class TipHead(RefitHead):
         affinity = np.asarray(embeddings, dtype=np.float32) @ self.keys.T
         cache = np.exp(-self._method.beta * (1.0 - affinity)) @ self.values / len(self.keys)
         return (base + self._method.alpha * cache).astype(np.float32)
+
+    def parameters(self) -> dict[str, np.ndarray]:
+        return {"base": self.base, "keys": self.keys, "values": self.values}
+
+    @classmethod
+    def restore(cls, parameters: dict[str, np.ndarray], method: Method, examples: Examples) -> Head:
+        assert isinstance(method, TipAdapter)
+        keys, values = parameters["keys"], parameters["values"]
+        return cls(parameters["base"], keys, values, method, examples)
 
 
 class TipAdapter(Method):

@@ -1,0 +1,334 @@
+"""The Library's reads: which photos carry which labels, one photo's labels, a label's review,
+search, predictions and the list of labels. They only read the label state (core/labels/state.py)
+and the store; the plain data they return is in core/browsing.py and here.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from phototag.core.browsing import (
+    NEAR_MISS_FLOOR,
+    FileIndex,
+    LabelReview,
+    PhotoDetails,
+    PhotoLabel,
+    PhotoRef,
+    PhotoState,
+    best_first,
+)
+from phototag.core.errors import UserError
+from phototag.core.labels.methods import METHOD_SETTING, effective_method
+from phototag.core.labels.names import require_label
+from phototag.core.labels.state import LabelHead, LabelState, ModelView
+from phototag.core.labels.thresholds import probability
+from phototag.core.model.specs import get_spec
+from phototag.core.store import labels as stored
+from phototag.core.store import photos as files
+from phototag.core.store.database import Store, printable
+
+_STATE_RANK: dict[PhotoState, int] = {"confirmed": 0, "suggested": 1, "rejected": 2}
+_STATE_OF: dict[int, PhotoState] = {1: "confirmed", -1: "rejected", 0: "suggested"}
+
+
+@dataclass(frozen=True)
+class LabelInfo:
+    name: str
+    confirmed: int
+    rejected: int
+    suggested: int
+    threshold: float | None
+    threshold_is_automatic: bool
+    prompt: str | None
+    method: str
+    method_is_own: bool
+    """Whether the label chose its method itself rather than following the library's."""
+
+
+@dataclass(frozen=True)
+class Folder:
+    path: str
+    files: int
+    watching: bool
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    name: str
+    key: str
+    meaningless: bool
+    embed_dim: int
+
+
+@dataclass(frozen=True)
+class Status:
+    library: str
+    model: ModelInfo | None
+    folders: list[Folder]
+    photos: int
+    images: int
+    embedded: int
+    missing: int
+    unreadable: list[tuple[str, str]]
+    labels: list[LabelInfo]
+
+
+@dataclass(frozen=True)
+class LabelScore:
+    score: float
+    confirmed: bool
+
+
+@dataclass(frozen=True)
+class Prediction:
+    path: str
+    labels: dict[str, LabelScore]
+
+
+def file_scores(index: FileIndex, image_scores: np.ndarray) -> np.ndarray:
+    """Per-image scores spread to files; files not embedded yet score -inf."""
+    scores = np.full(len(index.paths), -np.inf, dtype=np.float32)
+    embedded = index.rows >= 0
+    scores[embedded] = image_scores[index.rows[embedded]]
+    return scores
+
+
+class Browser:
+    """Reads over one library's label state, with the file index cached between them."""
+
+    def __init__(self, store: Store, labels: LabelState):
+        self.store = store
+        self.labels = labels
+        self._cache: tuple[ModelView | None, tuple, FileIndex] | None = None
+
+    def forget(self) -> None:
+        """Drop the cached file index (a projection switch or a reload made it stale)."""
+        self._cache = None
+
+    def file_index(self) -> FileIndex:
+        """Present files with their matrix rows, cached until the files or the view change."""
+        view = self.labels.view()
+        signature = files.files_signature(self.store)
+        cached = self._cache
+        if cached is not None and cached[0] is view and cached[1] == signature:
+            return cached[2]
+        rows = files.indexed_files(self.store)
+        image_ids = np.fromiter((r.image_id for r in rows), np.int64, len(rows))
+        matrix_rows = np.full(len(rows), -1, dtype=np.int64)
+        if view is not None:
+            for position, image_id in enumerate(image_ids):
+                found = view.matrix.row(image_id)
+                matrix_rows[position] = -1 if found is None else found
+        index = FileIndex(
+            [r.path for r in rows], [r.content_hash for r in rows], image_ids, matrix_rows
+        )
+        self._cache = (view, signature, index)
+        return index
+
+    def column(self, view: ModelView, label: str) -> int:
+        wanted = require_label(self.store, label).id
+        for column, head in enumerate(view.heads):
+            if head.label_id == wanted:
+                return column
+        raise UserError(f"label {label!r} was made elsewhere: reload the library to see it")
+
+    def carrying(
+        self, index: FileIndex, all_of: Iterable[str], any_of: Iterable[str]
+    ) -> np.ndarray:
+        """Mask of files carrying all of `all_of` and any of `any_of` (no labels: all files)."""
+        all_of, any_of = list(all_of), list(any_of)
+        mask = np.ones(len(index.paths), dtype=bool)
+        if not all_of and not any_of:
+            return mask
+        view = self.labels.view()
+        if view is None:
+            return ~mask
+        decided = view.decisions()
+        carried = np.zeros((len(index.paths), len(view.heads)), dtype=bool)
+        embedded = index.rows >= 0
+        carried[embedded] = decided[index.rows[embedded]]
+        if all_of:
+            mask &= carried[:, [self.column(view, n) for n in all_of]].all(axis=1)
+        if any_of:
+            mask &= carried[:, [self.column(view, n) for n in any_of]].any(axis=1)
+        return mask
+
+    def labels_of(self, image_id: int) -> list[PhotoLabel]:
+        """Confirmed first, then suggested, then rejected; best score first within each."""
+        view = self.labels.view()
+        row = None if view is None else view.matrix.row(image_id)
+        if view is None or row is None:
+            return []
+        found = []
+        for column, head in enumerate(view.heads):
+            cosine = float(view.scores[row, column])
+            polarity = head.examples.get(image_id, 0)
+            if polarity == 0 and not cosine >= head.threshold:
+                continue
+            score = float(probability(cosine, head.threshold, head.calibration.slope))
+            found.append(PhotoLabel(head.name, round(score, 4), _STATE_OF[polarity]))
+        return sorted(found, key=lambda label: (_STATE_RANK[label.state], -label.score))
+
+    def photos(
+        self, all_of: Iterable[str], any_of: Iterable[str], folder: str | None
+    ) -> list[PhotoRef]:
+        index = self.file_index()
+        mask = index.in_folder(folder) & self.carrying(index, all_of, any_of)
+        return index.refs(np.flatnonzero(mask))
+
+    def photo(self, path: str) -> PhotoDetails:
+        facts = files.file_facts(self.store, path)
+        if facts is None:
+            raise UserError(f"not a photo in this library: {printable(path)}")
+        return PhotoDetails(
+            path=facts.path,
+            content_hash=facts.content_hash,
+            size=facts.size,
+            mtime=None if facts.mtime_ns is None else facts.mtime_ns / 1e9,
+            width=facts.width,
+            height=facts.height,
+            taken_at=facts.taken_at,
+            labels=self.labels_of(facts.image_id),
+        )
+
+    def review(self, label: str, near_misses: int) -> LabelReview:
+        name = require_label(self.store, label).name
+        view = self.labels.view()
+        if view is None:
+            return LabelReview(name, None, None, True, (0.0, 1.0), [], [], [], [])
+        column = self.column(view, name)
+        head = view.heads[column]
+        index = self.file_index()
+        cosine = file_scores(index, view.scores[:, column])
+        score = probability(cosine, head.threshold, head.calibration.slope)
+        polarity = np.fromiter(
+            (head.examples.get(int(i), 0) for i in index.image_ids), np.int8, len(index.paths)
+        )
+        free = (polarity == 0) & (index.rows >= 0)
+        decided = free & (cosine >= head.threshold)
+        near = free & ~decided & (score >= NEAR_MISS_FLOOR)
+        return LabelReview(
+            label=name,
+            threshold=None if math.isinf(head.threshold) else float(head.threshold),
+            automatic_threshold=(
+                None if math.isinf(head.calibration.threshold) else head.calibration.threshold
+            ),
+            threshold_is_automatic=head.user_threshold is None,
+            score_range=_score_range(view.scores[:, column]),
+            confirmed=index.refs(best_first(cosine, polarity == 1), score),
+            suggested=index.refs(best_first(cosine, decided), score),
+            near_misses=index.refs(best_first(cosine, near, near_misses), score),
+            rejected=index.refs(best_first(cosine, polarity == -1), score),
+        )
+
+    def search(
+        self,
+        query: str | np.ndarray,
+        embed_text: Callable[[str], np.ndarray],
+        filters: tuple[Iterable[str], Iterable[str], str | None],
+        limit: int,
+    ) -> list[PhotoRef]:
+        """`filters` is (all_of, any_of, folder); the text is embedded only when there is
+        something to search."""
+        view = self.labels.view()
+        if view is None or not len(view.matrix):
+            return []
+        vector = embed_text(query) if isinstance(query, str) else query
+        all_of, any_of, folder = filters
+        index = self.file_index()
+        similarity = view.matrix.embeddings @ np.asarray(vector, dtype=np.float32)
+        scores = file_scores(index, similarity)
+        mask = (index.rows >= 0) & index.in_folder(folder)
+        mask &= self.carrying(index, all_of, any_of)
+        return index.refs(best_first(scores, mask, limit), scores)
+
+    def predictions(self, label: str | None) -> Iterator[Prediction]:
+        view = self.labels.view()
+        present = files.present_photos(self.store)
+        if view is None:
+            if label is None:
+                yield from (Prediction(f.path, {}) for f in present)
+            return
+        columns = list(range(len(view.heads)))
+        if label is not None:
+            columns = [self.column(view, label)]
+        decided = view.decisions()
+        scores = view.probabilities()
+        confirmed = [set(h.ids(1)) for h in view.heads]
+        for file in present:
+            row = view.matrix.row(file.image_id)
+            carried = {}
+            for column in columns if row is not None else []:
+                if decided[row, column]:
+                    carried[view.heads[column].name] = LabelScore(
+                        round(float(scores[row, column]), 4),
+                        file.image_id in confirmed[column],
+                    )
+            if label is None or carried:
+                yield Prediction(file.path, carried)
+
+    def model_info(self) -> ModelInfo | None:
+        row = files.active_model(self.store)
+        if row is None:
+            return None
+        spec = get_spec(row["name"])
+        return ModelInfo(row["name"], row["key"], spec.meaningless, row["embed_dim"])
+
+    def folders(self) -> list[Folder]:
+        return [Folder(f.path, f.files, f.watching) for f in files.folder_summaries(self.store)]
+
+    def status(self, library: str) -> Status:
+        counts = files.file_counts(self.store)
+        model = files.active_model(self.store)
+        return Status(
+            library=library,
+            model=self.model_info(),
+            folders=self.folders(),
+            photos=counts.present,
+            images=counts.images,
+            embedded=0 if model is None else files.embedded_count(self.store, model["id"]),
+            missing=counts.missing,
+            unreadable=counts.unreadable,
+            labels=self.label_infos(),
+        )
+
+    def label_infos(self) -> list[LabelInfo]:
+        view = self.labels.view()
+        counts = stored.example_counts(self.store)
+        applied: dict[int, tuple[int, LabelHead]] = {}
+        if view is not None:
+            decided = view.decisions().sum(axis=0)
+            for column, head in enumerate(view.heads):
+                confirmed_rows = len(view.matrix.rows(head.ids(1)))
+                applied[head.label_id] = (int(decided[column]) - confirmed_rows, head)
+        library_method = self.store.setting(METHOD_SETTING)
+        result = []
+        for row in stored.all_labels(self.store, by_name=True):
+            count = counts.get(row.id, stored.ExampleCounts(0, 0))
+            suggested, head = applied.get(row.id, (0, None))
+            threshold = None if head is None or math.isinf(head.threshold) else head.threshold
+            result.append(
+                LabelInfo(
+                    name=row.name,
+                    confirmed=count.confirmed,
+                    rejected=count.rejected,
+                    suggested=suggested,
+                    threshold=threshold,
+                    threshold_is_automatic=row.threshold is None,
+                    prompt=row.prompt,
+                    method=effective_method(row.method, library_method),
+                    method_is_own=row.method is not None,
+                )
+            )
+        return result
+
+
+def _score_range(column_scores: np.ndarray) -> tuple[float, float]:
+    """The span of a label's cosines over the library, for a threshold slider."""
+    if not len(column_scores):
+        return (0.0, 1.0)
+    return (float(column_scores.min()), float(column_scores.max()))
