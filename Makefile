@@ -47,6 +47,7 @@ tools:
 test: $(VENV)/.installed-test tools
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/python -m mypy
 	$(BIN)/python -m pytest
 
 format: $(VENV)/.installed-test
@@ -58,4 +59,4 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/encoders.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache
