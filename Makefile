@@ -5,9 +5,11 @@ BIN := $(VENV)/bin
 
 .PHONY: run test lint format bench clean tools
 
+# setuptools too: Python 3.11's venv brings one older than build-system.requires, and with a
+# new enough one tests/test_packaging.py builds its wheel without fetching a build environment.
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --upgrade pip setuptools
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e .

@@ -79,16 +79,23 @@ def _version_tuple(text: str) -> tuple[int, ...]:
     return tuple(int(part) for part in re.findall(r"\d+", text)[:3])
 
 
+def _installed_version(name: str) -> tuple[int, ...] | None:
+    try:
+        return _version_tuple(importlib.metadata.version(name))
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
 def _setuptools_fits() -> bool:
-    """Whether this interpreter's setuptools meets build-system.requires, so the wheel can be
-    built without an isolated build environment (which pip fills from the package index)."""
+    """Whether this interpreter's setuptools meets build-system.requires and can make a wheel
+    (itself from 70.1 on, with the wheel package before), so the wheel can be built without an
+    isolated build environment, which pip would fill from the package index."""
     wanted = next(r for r in _pyproject()["build-system"]["requires"] if r.startswith("setuptools"))
     minimum = re.search(r">=\s*([\d.]+)", wanted)
-    try:
-        installed = importlib.metadata.version("setuptools")
-    except importlib.metadata.PackageNotFoundError:
+    installed = _installed_version("setuptools")
+    if installed is None or (minimum and installed < _version_tuple(minimum.group(1))):
         return False
-    return minimum is None or _version_tuple(installed) >= _version_tuple(minimum.group(1))
+    return installed >= (70, 1) or _installed_version("wheel") is not None
 
 
 def _run(*command: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
