@@ -5,9 +5,11 @@ BIN := $(VENV)/bin
 
 .PHONY: run test lint format bench clean tools
 
+# setuptools too: Python 3.11's venv brings one older than build-system.requires, and with a
+# new enough one tests/test_packaging.py builds its wheel without fetching a build environment.
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --upgrade pip setuptools
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e .
@@ -47,6 +49,7 @@ tools:
 test: $(VENV)/.installed-test tools
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/python -m mypy
 	$(BIN)/python -m pytest
 
 format: $(VENV)/.installed-test
@@ -58,4 +61,4 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/encoders.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

@@ -20,7 +20,7 @@ from phototag.core.errors import UserError
 from phototag.core.evaluation.embedded import EmbeddedSet
 from phototag.core.evaluation.episodes import Support
 from phototag.core.labels.heads import DEFAULT_METHOD, METHODS, Head, Method
-from phototag.core.labels.heads.mwi import MWI
+from phototag.core.labels.heads.mwi import MWI, ImprintHead
 from phototag.core.labels.heads.zero_shot import ZeroShot
 from phototag.core.model.projection import project_rows
 from phototag.core.model.prolip import refine_projection
@@ -39,8 +39,8 @@ class Fitted:
     def embeddings(self, data: EmbeddedSet, rows: np.ndarray | None = None) -> np.ndarray:
         if self.projection is None:
             return data.embeddings if rows is None else data.embeddings[rows]
-        features = data.features if rows is None else data.features[rows]
-        return project_rows(features, self.projection)
+        features, _ = data.prolip_inputs()
+        return project_rows(features if rows is None else features[rows], self.projection)
 
     def scores(self, data: EmbeddedSet, rows: np.ndarray | None = None) -> np.ndarray:
         """(photos, labels) for the fitted labels, columns in label order."""
@@ -81,18 +81,26 @@ class ProLIPApproach(Approach):
     def fit(self, data: EmbeddedSet, support: Support, prompts: bool) -> Fitted:
         started = perf_counter()
         before = self._heads(data.embeddings, data, support, prompts)
-        classifier = np.stack([before[label].weight for label in support.labels])
+        classifier = np.stack([_imprinted_weight(before[label]) for label in support.labels])
         rows = support.rows()
         targets = np.zeros((len(rows), len(support.labels)), dtype=np.float32)
         for column, label in enumerate(support.labels):
             targets[np.isin(rows, support.others(label)), column] = -1
             targets[np.isin(rows, support.chosen[label]), column] = 1
-        projection = refine_projection(
-            data.features[rows], targets, classifier, data.projection, steps=300
-        )
-        refined = project_rows(data.features, projection)
+        features, start = data.prolip_inputs()
+        projection = refine_projection(features[rows], targets, classifier, start, steps=300)
+        refined = project_rows(features, projection)
         heads = self._heads(refined, data, support, prompts)
         return Fitted(heads, projection, perf_counter() - started)
+
+
+def _imprinted_weight(head: Head) -> np.ndarray:
+    """The MWI weight ProLIP holds fixed as the label's classifier. Every label of an episode
+    has examples, so MWI imprinted it; anything else is a bug, said here rather than later."""
+    weight = head.weight if isinstance(head, ImprintHead) else None
+    if weight is None:
+        raise TypeError(f"ProLIP needs an imprinted MWI head, not {type(head).__name__}")
+    return weight
 
 
 def available_approaches(data: EmbeddedSet) -> dict[str, Approach]:

@@ -27,6 +27,13 @@ class EmbeddedSet:
     meaningless: bool = False
     """Made with a random-weight model: the numbers only show that the machinery works."""
 
+    def prolip_inputs(self) -> tuple[np.ndarray, np.ndarray]:
+        """(features, projection), which ProLIP refines and re-projects. available_approaches
+        offers ProLIP only for a set that has both, so their absence here is a bug."""
+        if self.features is None or self.projection is None:
+            raise ValueError("this set has no pre-projection features for ProLIP")
+        return self.features, self.projection
+
     @property
     def single_label(self) -> bool:
         return bool((self.truth.sum(axis=1) == 1).all())

@@ -21,13 +21,18 @@ from typing import BinaryIO
 import numpy as np
 from PIL import ExifTags, Image, UnidentifiedImageError, features
 
-try:
-    import pillow_heif
-except ImportError:  # pragma: no cover
-    # A dependency, but without it only HEIC photos are lost; every other format must still work.
-    pillow_heif = None
-else:
+
+def _register_heif() -> None:
+    """Teach Pillow HEIC/HEIF. A dependency, but without it only HEIC photos are lost; every
+    other format must still work."""
+    try:
+        import pillow_heif
+    except ImportError:  # pragma: no cover
+        return
     pillow_heif.register_heif_opener()
+
+
+_register_heif()
 
 
 def _avif_supported() -> bool:
@@ -329,6 +334,7 @@ def _parse_exif_datetime(raw: object) -> str | None:
     if match is None:
         return None
     try:
-        return datetime(*(int(part) for part in match.groups())).isoformat()
+        year, month, day, hour, minute, second = (int(part) for part in match.groups())
+        return datetime(year, month, day, hour, minute, second).isoformat()
     except ValueError:
         return None

@@ -13,6 +13,7 @@ Workers produce uint8 crops (a quarter of the bytes of float32 to send between p
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypedDict
 
 import numpy as np
 from PIL import Image
@@ -25,8 +26,8 @@ class PixelRecipe:
     resize: int | tuple[int, int]
     resample: int  # a PIL resampling filter
     crop: tuple[int, int]  # (height, width)
-    mean: tuple[float, float, float]
-    std: tuple[float, float, float]
+    mean: tuple[float, ...]  # one per channel, as Normalize holds them
+    std: tuple[float, ...]
 
     @property
     def min_side(self) -> int:
@@ -64,13 +65,24 @@ def _centre_crop(image: Image.Image, crop: tuple[int, int]) -> Image.Image:
     return image.crop((left, top, left + width, top + height))
 
 
+class _RecipeFields(TypedDict, total=False):
+    """PixelRecipe's fields as the transform's steps give them, one step at a time. A missing
+    one (no Normalize, say) still fails in PixelRecipe(), as it should."""
+
+    resize: int | tuple[int, int]
+    resample: int
+    crop: tuple[int, int]
+    mean: tuple[float, ...]
+    std: tuple[float, ...]
+
+
 def recipe_of(transform) -> PixelRecipe:
     """Read the recipe off open_clip's torchvision Compose (Resize, CenterCrop, convert to RGB,
     ToTensor, Normalize). Any other step would be silently skipped, so it is refused."""
     from torchvision import transforms
     from torchvision.transforms.functional import pil_modes_mapping
 
-    found: dict[str, object] = {}
+    found: _RecipeFields = {}
     for step in transform.transforms:
         if isinstance(step, transforms.Resize) and step.max_size is None:
             found["resize"] = _resize_target(step.size)
@@ -82,8 +94,9 @@ def recipe_of(transform) -> PixelRecipe:
             found["std"] = tuple(float(v) for v in step.std)
         elif not _converts_to_rgb_tensor(step):
             raise NotImplementedError(f"no numpy equivalent of preprocessing step {step!r}")
-    if "crop" not in found and isinstance(found.get("resize"), tuple):
-        found["crop"] = found["resize"]  # 'squash' resizes to the exact size and crops nothing
+    resize = found.get("resize")
+    if "crop" not in found and isinstance(resize, tuple):
+        found["crop"] = resize  # 'squash' resizes to the exact size and crops nothing
     return PixelRecipe(**found)
 
 

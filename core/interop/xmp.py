@@ -21,6 +21,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeGuard
 from xml.etree import ElementTree
 from xml.etree.ElementTree import Element, ParseError, SubElement
 
@@ -196,10 +197,11 @@ class Packet:
                 values.append(description.attrib[tag])
             for prop in description.findall(tag):
                 items = [li for array in prop if array.tag in _ARRAYS for li in array.iter(_LI)]
+                text = (prop.text or "").strip()
                 if items:
                     values.extend((li.text or "").strip() for li in items)
-                elif (prop.text or "").strip():
-                    values.append(prop.text.strip())
+                elif text:
+                    values.append(text)
         return [value for value in values if value]
 
     def set_keywords(self, field: str, values: list[str]) -> None:
@@ -216,8 +218,9 @@ class Packet:
             if props:
                 _remove(*props[0])
             return
-        if props and _array(props[0][1]) is not None:
-            _update_array(_array(props[0][1]), values)
+        existing = _array(props[0][1]) if props else None
+        if existing is not None:
+            _update_array(existing, values)
             return
         if props:
             _remove(*props[0])
@@ -232,16 +235,15 @@ class Packet:
     def private(self) -> tuple[str | None, list[tuple[str, str, str]]]:
         """The model and the (label, score, confirmed) records Phototag last wrote."""
         model = None
-        records = []
+        records: list[tuple[str, str, str]] = []
         for description in self.rdf.iter(_DESCRIPTION):
             model = description.findtext(f"{{{PHOTOTAG}}}model", model)
             for record in description.iterfind(f"{{{PHOTOTAG}}}labels/*/{_LI}"):
-                records.append(
-                    tuple(
-                        record.findtext(f"{{{PHOTOTAG}}}{name}", "")
-                        for name in ("name", "score", "confirmed")
-                    )
+                name, score, confirmed = (
+                    record.findtext(f"{{{PHOTOTAG}}}{field}", "")
+                    for field in ("name", "score", "confirmed")
                 )
+                records.append((name, score, confirmed))
         return model, records
 
     def set_private(self, model: str | None, tags: list[Tag]) -> None:
@@ -342,7 +344,8 @@ def _insert(parent: Element, child: Element) -> Element:
     return child
 
 
-def _blank(text: str | None) -> bool:
+def _blank(text: str | None) -> TypeGuard[str]:
+    """Whitespace with a line break: an indent to copy. (A TypeGuard: true means not None.)"""
     return text is not None and "\n" in text and not text.strip()
 
 
@@ -352,7 +355,10 @@ def _outside_root(text: str) -> tuple[str, str]:
     start = re.search(r"<[^?!]", text)
     if start is None:
         return "", ""
-    name = re.match(r"<([^\s/>]+)", text[start.start() :]).group(1)
+    opening = re.match(r"<([^\s/>]+)", text[start.start() :])
+    if opening is None:  # not after a successful parse: this is the root's start tag
+        return text[: start.start()], ""
+    name = opening.group(1)
     end = text.rfind(f"</{name}")
     if end < 0:
         return text[: start.start()], ""

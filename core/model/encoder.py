@@ -38,6 +38,7 @@ from phototag.core.paths import models_cache_dir, models_dir
 
 if TYPE_CHECKING:
     import torch
+    from open_clip import CLIP, CustomTextCLIP  # open_clip has no type information: Any to mypy
     from PIL import Image
 
 _TINY_SEED = 0
@@ -66,8 +67,12 @@ class Encoder:
         self._tokenizer = open_clip.get_tokenizer(spec.arch)
         model.eval()
         _reparameterize(model)
-        self._model = model
-        self._visual, projection, self._appends_one = _split_projection(model.visual)
+        # Typed as open_clip's model classes, not torch.nn.Module, whose attribute lookups mypy
+        # types as Tensor | Module, so calling encode_text would not type-check.
+        self._model: CLIP | CustomTextCLIP = model
+        self._visual, projection, self._appends_one = _split_projection(
+            model.get_submodule("visual")
+        )
         # Settable: ProLIP replaces it with a refined projection; every embedding uses it.
         self.projection = projection.numpy().copy()
         self.feature_dim, self.embed_dim = self.projection.shape
@@ -385,7 +390,7 @@ def _text_tower_is_causal(model: torch.nn.Module) -> bool:
     )
 
 
-def _encode_cut_tokens(model: torch.nn.Module, tokens: torch.Tensor) -> torch.Tensor:
+def _encode_cut_tokens(model: CLIP, tokens: torch.Tensor) -> torch.Tensor:
     """open_clip's CLIP.encode_text on tokens cut after the longest prompt's end token.
 
     Padding costs most of the text tower's time (77 positions for a few words), and
