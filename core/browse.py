@@ -309,8 +309,12 @@ class Browser:
         result = []
         for row in stored.all_labels(self.store, by_name=True):
             count = counts.get(row.id, stored.ExampleCounts(0, 0))
-            suggested, head = applied.get(row.id, (0, None))
-            threshold = None if head is None or math.isinf(head.threshold) else head.threshold
+            suggested, applied_head = applied.get(row.id, (0, None))
+            threshold = (
+                None
+                if applied_head is None or math.isinf(applied_head.threshold)
+                else applied_head.threshold
+            )
             result.append(
                 LabelInfo(
                     name=row.name,

@@ -299,7 +299,7 @@ class Library:
 
     def refinements(self) -> list[projections.ProjectionVersion]:
         """The active model's projection versions, oldest first (0 = pretrained)."""
-        return projections.versions(self.store, dict(self._require_model()))
+        return projections.versions(self.store, self._require_model())
 
     def refine(
         self,

@@ -105,7 +105,9 @@ def calibrate(
     return Calibration(threshold=threshold, slope=SLOPE_SPREADS / spread)
 
 
-def probability(scores: np.ndarray, threshold: float | np.ndarray, slope: float | np.ndarray):
+def probability(
+    scores: np.ndarray | float, threshold: float | np.ndarray, slope: float | np.ndarray
+):
     """The score people see: 0.5 at the threshold, rising with similarity.
 
     Far below a steep threshold exp() overflows to inf and the score is exactly 0, as it should

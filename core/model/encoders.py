@@ -50,7 +50,7 @@ class Encoders:
         model = photos.model_with_key(self.store, encoder.model_key)
         if model is None:
             return None
-        encoder.projection = projections.active_projection(dict(model))
+        encoder.projection = projections.active_projection(model)
         return model["id"]
 
     def register(self, encoder: Any, weights: str | Path | None) -> int:

@@ -25,6 +25,7 @@ import numpy as np
 from phototag.core.errors import UserError
 from phototag.core.store import projections as projections_sql
 from phototag.core.store.database import Store
+from phototag.core.store.photos import ModelRow
 
 RECOMPUTE_CHUNK = 4096  # rows read, projected and written back per step
 PRETRAINED = 0
@@ -52,13 +53,13 @@ def project_rows(features: np.ndarray, projection: np.ndarray) -> np.ndarray:
     return out
 
 
-def active_projection(model: dict) -> np.ndarray:
+def active_projection(model: ModelRow) -> np.ndarray:
     """The models row's active projection as a (feature_dim, embed_dim) float32 array."""
     flat = np.frombuffer(model["projection"], dtype=np.float32)
     return flat.reshape(model["feature_dim"], model["embed_dim"]).copy()
 
 
-def versions(store: Store, model: dict) -> list[ProjectionVersion]:
+def versions(store: Store, model: ModelRow) -> list[ProjectionVersion]:
     """Every stored version, oldest first; before any refinement, just the pretrained one."""
     rows = projections_sql.projection_rows(store, model["id"])
     if not rows:
@@ -70,7 +71,7 @@ def versions(store: Store, model: dict) -> list[ProjectionVersion]:
     ]
 
 
-def stored_projection(store: Store, model: dict, version: int) -> np.ndarray:
+def stored_projection(store: Store, model: ModelRow, version: int) -> np.ndarray:
     if version == model["projection_version"]:
         return active_projection(model)
     blob = projections_sql.projection_bytes(store, model["id"], version)
@@ -80,7 +81,7 @@ def stored_projection(store: Store, model: dict, version: int) -> np.ndarray:
     return flat.reshape(model["feature_dim"], model["embed_dim"]).copy()
 
 
-def add_version(store: Store, model: dict, projection: np.ndarray, note: str) -> int:
+def add_version(store: Store, model: ModelRow, projection: np.ndarray, note: str) -> int:
     """Store a refined projection as the next version, refined from the active one (call inside
     a transaction). The pretrained projection is kept as version 0 the first time."""
     projections_sql.keep_pretrained(
@@ -100,7 +101,7 @@ def add_version(store: Store, model: dict, projection: np.ndarray, note: str) ->
 
 def activate(
     store: Store,
-    model: dict,
+    model: ModelRow,
     version: int,
     projection: np.ndarray,
     progress: Callable[[int, int], None] | None = None,

@@ -27,7 +27,7 @@ class TunedHead(RefitHead):
     kind = "tuned"
 
     def __init__(self, weight: np.ndarray, method: FineTune, examples: Examples):
-        super().__init__(method, examples)
+        super().__init__(method, examples, method.folds)
         self.weight = weight.astype(np.float32)
 
     def scores(self, embeddings: np.ndarray) -> np.ndarray:

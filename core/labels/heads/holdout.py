@@ -37,11 +37,12 @@ def refit_held_out(method: Method, examples: Examples, folds: int) -> np.ndarray
 
 
 class RefitHead(Head):
-    """A head whose held-out scores come from refitting its method (which has `folds`)."""
+    """A head whose held-out scores come from refitting its method in at most `folds` folds."""
 
-    def __init__(self, method: Method, examples: Examples):
+    def __init__(self, method: Method, examples: Examples, folds: int):
         self._method = method
         self._examples = examples
+        self._folds = folds
 
     def held_out_scores(self) -> np.ndarray:
-        return refit_held_out(self._method, self._examples, self._method.folds)
+        return refit_held_out(self._method, self._examples, self._folds)

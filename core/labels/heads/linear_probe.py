@@ -27,7 +27,7 @@ class ProbeHead(RefitHead):
     kind = "probe"
 
     def __init__(self, coef: np.ndarray, intercept: float, method: LinearProbe, examples):
-        super().__init__(method, examples)
+        super().__init__(method, examples, method.folds)
         self.coef = coef.astype(np.float32)
         self.intercept = np.float32(intercept)
 

@@ -44,7 +44,7 @@ class LocalHead(RefitHead):
     kind = "local"
 
     def __init__(self, adapter: Adapter, method: LLU, examples: Examples):
-        super().__init__(method, examples)
+        super().__init__(method, examples, method.folds)
         self.adapter = adapter
 
     def scores(self, embeddings: np.ndarray) -> np.ndarray:

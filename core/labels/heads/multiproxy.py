@@ -24,7 +24,7 @@ class ProxyHead(RefitHead):
     kind = "proxies"
 
     def __init__(self, proxies: np.ndarray, method: MultiProxy, examples: Examples):
-        super().__init__(method, examples)
+        super().__init__(method, examples, method.folds)
         self.proxies = proxies.astype(np.float32)
 
     def scores(self, embeddings: np.ndarray) -> np.ndarray:

@@ -25,9 +25,12 @@ class ImprintHead(Head):
     kind = "imprint"
 
     def __init__(self, prototype: Prototype, positives: np.ndarray):
+        weight = prototype.weight()
+        if weight is None:
+            raise ValueError("an imprint head needs an example or a prompt (MWI.fit checks)")
         self.prototype = prototype
         self.positives = positives
-        self.weight = prototype.weight()
+        self.weight = weight
 
     def scores(self, embeddings: np.ndarray) -> np.ndarray:
         return cosine_scores(embeddings, self.weight)

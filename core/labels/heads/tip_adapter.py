@@ -34,18 +34,19 @@ class TipHead(RefitHead):
         method: TipAdapter,
         examples: Examples,
     ):
-        super().__init__(method, examples)
+        super().__init__(method, examples, method.folds)
+        self._tip = method
         self.base = base.astype(np.float32)
         self.keys = keys.astype(np.float32)
         self.values = values.astype(np.float32)
 
     def scores(self, embeddings: np.ndarray) -> np.ndarray:
         base = cosine_scores(embeddings, self.base)
-        if self._method.alpha == 0 or len(self.keys) == 0:
+        if self._tip.alpha == 0 or len(self.keys) == 0:
             return base
         affinity = np.asarray(embeddings, dtype=np.float32) @ self.keys.T
-        cache = np.exp(-self._method.beta * (1.0 - affinity)) @ self.values / len(self.keys)
-        return (base + self._method.alpha * cache).astype(np.float32)
+        cache = np.exp(-self._tip.beta * (1.0 - affinity)) @ self.values / len(self.keys)
+        return (base + self._tip.alpha * cache).astype(np.float32)
 
     def parameters(self) -> dict[str, np.ndarray]:
         return {"base": self.base, "keys": self.keys, "values": self.values}
@@ -70,9 +71,10 @@ class TipAdapter(Method):
         if examples.prior is not None:
             base = np.asarray(examples.prior, dtype=np.float32)
         else:
-            base = imprint(examples).weight()
-            if base is None:
+            weight = imprint(examples).weight()
+            if weight is None:
                 return Unfitted()
+            base = weight
         positives = np.asarray(examples.positives, dtype=np.float32).reshape(-1, len(base))
         rejections = np.asarray(examples.rejections, dtype=np.float32).reshape(-1, len(base))
         keys = np.vstack([positives, rejections])
