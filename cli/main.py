@@ -21,7 +21,8 @@ from phototag.core.errors import EnvironmentProblem, PhototagError, UserError
 from phototag.core.interop import export as exporting
 from phototag.core.library import ExampleChange, Library, Status, library_root
 from phototag.core.model import backends
-from phototag.core.model.specs import DEFAULT_MODEL, get_spec, model_specs
+from phototag.core.model.specs import get_spec, model_specs
+from phototag.core.options import DEFAULT_MODEL, EVAL_SEEDS, EVAL_SHOTS, LIBRARY_VARIABLE
 from phototag.core.store import backup as backups
 
 MEANINGLESS_NOTE = "note: {name} is a random test model; its tags and scores are meaningless"
@@ -96,9 +97,8 @@ def _print_json(value) -> None:
 @click.option(
     "--library",
     "library_dir",
-    envvar="PHOTOTAG_LIBRARY",
     type=click.Path(file_okay=False),
-    help="Library folder (default: $PHOTOTAG_LIBRARY, else the per-user data folder).",
+    help=f"Library folder (default: ${LIBRARY_VARIABLE}, else the per-user data folder).",
 )
 @click.version_option(package_name="phototag", prog_name="phototag")
 @click.pass_context
@@ -659,9 +659,16 @@ def model_download(name: str) -> None:
 
 @cli.command("eval")
 @click.argument("dataset", type=click.Path())
-@click.option("--shots", default="1,2,4,8,16", show_default=True, help="Examples per label.")
+@click.option(
+    "--shots",
+    default=",".join(map(str, EVAL_SHOTS)),
+    show_default=True,
+    help="Examples per label.",
+)
 @click.option("--method", "methods", help="Comma-separated methods (default: all of them).")
-@click.option("--seeds", default=5, show_default=True, type=click.IntRange(1), help="Episodes.")
+@click.option(
+    "--seeds", default=EVAL_SEEDS, show_default=True, type=click.IntRange(1), help="Episodes."
+)
 @click.option("--model", "model", default=DEFAULT_MODEL, help="Model to embed the photos with.")
 @click.option("--weights", type=click.Path(dir_okay=False), help="Local weights file.")
 @click.option("--prompts", is_flag=True, help="Give every label the prompt 'a photo of LABEL'.")

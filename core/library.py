@@ -31,7 +31,6 @@ from phototag.core.interop import keywords, packs
 from phototag.core.labels.heads import DEFAULT_METHOD, Head
 from phototag.core.labels.imprint import Prototype
 from phototag.core.labels.methods import (
-    METHOD_SETTING,
     available_methods,
     check_method,
     effective_method,
@@ -42,7 +41,14 @@ from phototag.core.labels.scoring import EmbeddingMatrix
 from phototag.core.labels.thresholds import Calibration, calibrate, probability
 from phototag.core.model import projection as projections
 from phototag.core.model.prolip import DEFAULT_STEPS
-from phototag.core.model.specs import DEFAULT_MODEL, get_spec
+from phototag.core.model.specs import get_spec
+from phototag.core.options import (
+    ACTIVE_MODEL,
+    DEFAULT_MODEL,
+    LIBRARY_METHOD,
+    LIBRARY_VARIABLE,
+    SIDECARS_ON_CONFIRM,
+)
 from phototag.core.paths import default_library_dir
 from phototag.core.store.database import Store, is_storable, now, printable
 
@@ -51,7 +57,6 @@ LABEL_NAME_MAX = 200
 # containing one could not be written to XMP unambiguously.
 LABEL_FORBIDDEN = "|/"
 NO_DECISION = Calibration(threshold=math.inf, slope=1.0)
-SIDECARS_ON_CONFIRM = "xmp_sidecars_on_confirm"
 NOTHING_SCANNED = "nothing is scanned yet: run 'phototag scan' first"
 
 
@@ -148,7 +153,7 @@ def clean_label_name(name: str) -> str:
 
 def library_root(root: str | Path | None = None) -> Path:
     """The library folder chosen: root, else $PHOTOTAG_LIBRARY, else the per-user default."""
-    chosen = root or os.environ.get("PHOTOTAG_LIBRARY") or default_library_dir()
+    chosen = root or os.environ.get(LIBRARY_VARIABLE) or default_library_dir()
     return Path(chosen).expanduser().absolute()
 
 
@@ -313,7 +318,7 @@ class Library:
         return ModelInfo(row["name"], row["key"], spec.meaningless, row["embed_dim"])
 
     def _active_model(self) -> dict | None:
-        key = self.store.setting("active_model")
+        key = self.store.setting(ACTIVE_MODEL.key)
         rows = self.store.query("SELECT * FROM models WHERE key = ?", (key,)) if key else []
         return rows[0] if rows else None
 
@@ -361,9 +366,9 @@ class Library:
                 ),
             )
             conn.execute(
-                "INSERT INTO settings(key, value) VALUES ('active_model', ?) "
+                "INSERT INTO settings(key, value) VALUES (?, ?) "
                 "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                (encoder.model_key,),
+                (ACTIVE_MODEL.key, encoder.model_key),
             )
         return self._use_active_projection(encoder)
 
@@ -461,7 +466,7 @@ class Library:
                 confirmed_rows = len(state.matrix.rows(head.ids(1)))
                 applied[head.label_id] = (int(decided[column]) - confirmed_rows, head)
         result = []
-        library_method = self.store.setting(METHOD_SETTING)
+        library_method = self.store.setting(LIBRARY_METHOD.key)
         for row in rows:
             count = by_label.get(row["id"], {"pos": 0, "neg": 0})
             suggested, head = applied.get(row["id"], (0, None))
@@ -736,11 +741,11 @@ class Library:
 
     def method(self) -> str:
         """The library's method: every label without its own choice uses it."""
-        return effective_method(None, self.store.setting(METHOD_SETTING))
+        return effective_method(None, self.store.setting(LIBRARY_METHOD.key))
 
     def set_method(self, name: str) -> None:
         """Choose the library's method; its labels are refitted and recalibrated at once."""
-        self.store.set_setting(METHOD_SETTING, check_method(name))
+        self.store.set_setting(LIBRARY_METHOD.key, check_method(name))
         self._refit_all()
 
     def set_label_method(self, label: str, name: str | None) -> str:
@@ -759,7 +764,7 @@ class Library:
         return method
 
     def _method_for(self, label: dict) -> str:
-        return effective_method(label["method"], self.store.setting(METHOD_SETTING))
+        return effective_method(label["method"], self.store.setting(LIBRARY_METHOD.key))
 
     def _fit(self, head: _Head) -> None:
         """Fit a non-MWI head from its examples as the library is embedded now (MWI needs
@@ -1247,12 +1252,13 @@ class Library:
 
     @property
     def sidecars_on_confirm(self) -> bool:
-        """Whether the GUI updates a photo's sidecar whenever the user decides a label on it."""
-        return self.store.setting(SIDECARS_ON_CONFIRM) == "1"
+        """Whether tag, reject and untag update the photos' XMP sidecars (the GUI's File menu
+        switch; kept in the library, so the command line follows it too)."""
+        return bool(SIDECARS_ON_CONFIRM.read(self.store))
 
     @sidecars_on_confirm.setter
     def sidecars_on_confirm(self, enabled: bool) -> None:
-        self.store.set_setting(SIDECARS_ON_CONFIRM, "1" if enabled else "0")
+        SIDECARS_ON_CONFIRM.write(self.store, enabled)
 
     def _model_key(self) -> str | None:
         model = self._active_model()

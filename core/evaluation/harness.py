@@ -29,12 +29,11 @@ from phototag.core.evaluation.metrics import (
     top1,
 )
 from phototag.core.model.adam import single_threaded
+from phototag.core.options import EVAL_GROUPS, EVAL_SEEDS, EVAL_SHOTS
 
 METRICS = ("top1", "map", "micro_f1", "macro_f1")
 SCORE_BLOCK = 10_000
-DEFAULT_SHOTS = (1, 2, 4, 8, 16)
-DEFAULT_SEEDS = 5
-DEFAULT_GROUPS = 2
+DEFAULT_SHOTS, DEFAULT_SEEDS, DEFAULT_GROUPS = EVAL_SHOTS, EVAL_SEEDS, EVAL_GROUPS
 
 
 @dataclass

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from phototag.core.errors import UserError
+from phototag.core.options import DEFAULT_MODEL as DEFAULT_MODEL  # its home; kept here for callers
 
 
 @dataclass(frozen=True)
@@ -23,7 +24,6 @@ class ModelSpec:
     meaningless: bool = False
 
 
-DEFAULT_MODEL = "ViT-B-32"
 TINY_MODEL = "tiny-random"
 
 _SPECS = (
