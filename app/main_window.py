@@ -502,18 +502,14 @@ class MainWindow(QMainWindow):
         except PhototagError as exc:
             self.notify(str(exc))
             return None
-        if self.library.sidecars_on_confirm:
-            self._write_sidecars(paths)
+        if change.sidecars_failed:
+            path, reason = change.sidecars_failed[0]
+            self.notify(f"Could not write the XMP sidecar {path}: {reason}")
         return change
 
     def _sidecars_toggled(self, enabled: bool) -> None:
+        """The library writes the sidecars itself (Library.tag), for the GUI and the CLI."""
         self.library.sidecars_on_confirm = enabled
-
-    def _write_sidecars(self, paths: list[str]) -> None:
-        report = self.library.write_sidecars(paths)
-        if report.failed:
-            path, reason = report.failed[0]
-            self.notify(f"Could not write the XMP sidecar {path}: {reason}")
 
     def _set_threshold(self, value: float | None) -> None:
         if self.view.kind != "label":

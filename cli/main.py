@@ -312,7 +312,9 @@ def _report_examples(change: ExampleChange, verb: str) -> None:
     click.echo(f"{change.label}: {change.changed} photos {verb}, {change.unchanged} already so")
     for path in change.not_found:
         click.echo(f"phototag: not a photo in the library: {path}", err=True)
-    if change.not_found:
+    for path, reason in change.sidecars_failed:
+        click.echo(f"phototag: cannot write {path}: {reason}", err=True)
+    if change.not_found or change.sidecars_failed:
         raise click.exceptions.Exit(1)
 
 

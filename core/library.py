@@ -9,7 +9,7 @@ import math
 import os
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -107,6 +107,8 @@ class ExampleChange:
     changed: int
     unchanged: int
     not_found: list[str]
+    sidecars_failed: list[tuple[str, str]] = field(default_factory=list)
+    """(path, reason) of sidecars the library's sidecars-on-confirm setting could not write."""
 
 
 @dataclass(frozen=True)
@@ -490,16 +492,26 @@ class Library:
 
     def tag(self, label: str, paths: Iterable[str | Path]) -> ExampleChange:
         """Confirm that these photos carry the label (creating the label if it is new)."""
-        return self._set_examples(label, paths, polarity=1)
+        return self._decide(label, paths, polarity=1)
 
     def reject(self, label: str, paths: Iterable[str | Path]) -> ExampleChange:
         """Record that these photos do not carry the label: the model may not give it to them,
         and the label's threshold moves away from them."""
-        return self._set_examples(label, paths, polarity=-1)
+        return self._decide(label, paths, polarity=-1)
 
     def untag(self, label: str, paths: Iterable[str | Path]) -> ExampleChange:
         """Withdraw a confirmation or a rejection: the photo goes back to the model's judgement."""
-        return self._set_examples(label, paths, polarity=0)
+        return self._decide(label, paths, polarity=0)
+
+    def _decide(self, label: str, paths: Iterable[str | Path], polarity: int) -> ExampleChange:
+        """Record a decision, then keep the photos' sidecars in step when the library asks for
+        it, so a decision from the command line reaches Lightroom as one from the GUI does."""
+        paths = list(paths)
+        change = self._set_examples(label, paths, polarity)
+        if not self.sidecars_on_confirm:
+            return change
+        failed = self.write_sidecars(paths).failed
+        return replace(change, sidecars_failed=failed)
 
     def _resolve_photos(self, paths: Iterable[str | Path]) -> tuple[list[int], list[str]]:
         """Image ids for paths (files, or folders meaning every photo below them)."""
