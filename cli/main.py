@@ -734,14 +734,26 @@ def eval_command(
 
 @cli.command()
 @click.option(
-    "--model", "model", help="Model for scans started in the window (default: the library's)."
+    "--library",
+    "library_dir",
+    type=click.Path(file_okay=False),
+    help=f"Library folder (default: phototag's --library, else ${LIBRARY_VARIABLE}, else the "
+    "per-user data folder).",
 )
-@pass_context
-def gui(ctx: _Context, model: str | None) -> None:
-    """Open the desktop app on this library."""
+@click.option(
+    "--model",
+    "model",
+    help=f"Model for scans started in the window (default: the library's, else {DEFAULT_MODEL}).",
+)
+@click.pass_context
+def gui(ctx: click.Context, library_dir: str | None, model: str | None) -> None:
+    """Open the desktop app on this library (the `phototag-gui` launcher runs this command)."""
     from phototag.app.main import run
 
-    sys.exit(run(ctx.library_dir, model))
+    outer = ctx.find_object(_Context)
+    if library_dir is None and outer is not None:
+        library_dir = outer.library_dir
+    sys.exit(run(library_dir, model))
 
 
 # ----- watching ----------------------------------------------------------------------------
@@ -822,33 +834,45 @@ def purge(ctx: _Context, dry_run: bool) -> None:
 # ----- entry point -------------------------------------------------------------------------
 
 
-def _fail(message: str, code: int) -> None:
-    click.echo(f"phototag: {message}", err=True)
+def _fail(message: str, code: int, prog_name: str = "phototag") -> None:
+    click.echo(f"{prog_name}: {message}", err=True)
     sys.exit(code)
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Run the command line; expected failures end in one line and the contract's exit code."""
+def _run(command: click.Command, argv: list[str] | None, prog_name: str) -> None:
+    """Run a command; expected failures end in one line and the contract's exit code."""
     try:
-        code = cli.main(args=argv, prog_name="phototag", standalone_mode=False)
+        code = command.main(args=argv, prog_name=prog_name, standalone_mode=False)
     except PhototagError as exc:
-        _fail(str(exc), exc.exit_code)
+        _fail(str(exc), exc.exit_code, prog_name)
     except click.exceptions.NoArgsIsHelpError as exc:
         click.echo(exc.ctx.get_help())
         sys.exit(0)
     except click.UsageError as exc:
         hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
-        _fail(f"{exc.format_message()}{hint}", 1)
+        _fail(f"{exc.format_message()}{hint}", 1, prog_name)
     except click.ClickException as exc:
-        _fail(exc.format_message(), 1)
+        _fail(exc.format_message(), 1, prog_name)
     except (click.Abort, KeyboardInterrupt):
-        _fail("interrupted; finished work is saved and the next scan resumes", 130)
+        _fail("interrupted; finished work is saved and the next scan resumes", 130, prog_name)
     except BrokenPipeError:
         sys.stderr.close()
         sys.exit(0)
     except sqlite3.OperationalError as exc:
-        _fail(f"the library database is unavailable: {exc}", EnvironmentProblem.exit_code)
+        message = f"the library database is unavailable: {exc}"
+        _fail(message, EnvironmentProblem.exit_code, prog_name)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """The `phototag` command line."""
+    _run(cli, argv, "phototag")
+
+
+def gui_main(argv: list[str] | None = None) -> None:
+    """The `phototag-gui` launcher: the `gui` command on its own, so both take the same
+    options and fail the same way."""
+    _run(gui, argv, "phototag-gui")
 
 
 if __name__ == "__main__":
