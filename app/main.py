@@ -12,8 +12,7 @@ from PySide6.QtWidgets import QApplication
 
 from phototag.app.main_window import MainWindow
 from phototag.app.style import apply_style
-from phototag.core.errors import EnvironmentProblem
-from phototag.core.library import Library
+from phototag.core import EnvironmentProblem, Library
 
 
 def display_problem() -> str | None:

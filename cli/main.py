@@ -17,13 +17,30 @@ from pathlib import Path
 
 import click
 
-from phototag.core.errors import EnvironmentProblem, PhototagError, UserError
-from phototag.core.interop import export as exporting
-from phototag.core.library import ExampleChange, Library, Status, library_root
-from phototag.core.model import backends
-from phototag.core.model.specs import get_spec, model_specs
-from phototag.core.options import DEFAULT_MODEL, EVAL_SEEDS, EVAL_SHOTS, LIBRARY_VARIABLE
-from phototag.core.store import backup as backups
+from phototag.core import (
+    BACKEND_VARIABLE,
+    BACKENDS,
+    DEFAULT_BACKEND,
+    DEFAULT_MODEL,
+    EVAL_SEEDS,
+    EVAL_SHOTS,
+    LIBRARY_VARIABLE,
+    EnvironmentProblem,
+    ExampleChange,
+    Library,
+    PhototagError,
+    Status,
+    UserError,
+    backup_library,
+    get_spec,
+    library_root,
+    model_specs,
+    prediction_record,
+    prefer_backend,
+    restore_library,
+    write_predictions,
+    write_predictions_file,
+)
 
 MEANINGLESS_NOTE = "note: {name} is a random test model; its tags and scores are meaningless"
 UNREADABLE_SHOWN = 10
@@ -168,14 +185,14 @@ def folders_list(ctx: _Context, as_json: bool) -> None:
 )
 @click.option(
     "--backend",
-    type=click.Choice(backends.BACKENDS),
-    help=f"What runs the image model (default: ${backends.BACKEND_VARIABLE}, else "
-    f"{backends.DEFAULT_BACKEND}; onnx-int8 is faster but approximate, see the README).",
+    type=click.Choice(BACKENDS),
+    help=f"What runs the image model (default: ${BACKEND_VARIABLE}, else "
+    f"{DEFAULT_BACKEND}; onnx-int8 is faster but approximate, see the README).",
 )
 @pass_context
 def scan(ctx: _Context, model: str | None, weights: str | None, backend: str | None) -> None:
     """Find new and changed photos in the library's folders and embed them on this machine."""
-    backends.prefer(backend)
+    prefer_backend(backend)
     library = ctx.library
     with progress_bar("Scanning") as update:
         report = library.scan(model=model, weights=weights, progress=update)
@@ -359,7 +376,7 @@ def predict(ctx: _Context, label: str | None, as_json: bool) -> None:
     library = ctx.library
     for prediction in library.predictions(label):
         if as_json:
-            _print_json(exporting.prediction_record(prediction))
+            _print_json(prediction_record(prediction))
         else:
             shown = ", ".join(
                 f"{name} ({s.score:.2f}{', confirmed' if s.confirmed else ''})"
@@ -461,9 +478,9 @@ def export(ctx: _Context, fmt: str, predicted: bool, embed: bool, out: str | Non
         raise UserError("--predicted and --embed apply to --format xmp only")
     predictions = library.predictions()
     if out in (None, "-"):
-        exporting.write(fmt, predictions, sys.stdout)
+        write_predictions(fmt, predictions, sys.stdout)
     else:
-        exporting.write_file(fmt, predictions, Path(out))
+        write_predictions_file(fmt, predictions, Path(out))
         click.echo(f"wrote {out}", err=True)
     _note_if_meaningless(library)
 
@@ -530,7 +547,7 @@ def import_keywords(ctx: _Context, source: str, paths: tuple[str, ...]) -> None:
 @pass_context
 def backup(ctx: _Context, out: str) -> None:
     """Copy the library's database to OUT, consistent even while the app or a scan writes."""
-    copied = backups.backup(ctx.library.store, Path(out))
+    copied = backup_library(ctx.library.store, Path(out))
     click.echo(f"backed up {copied.labels} labels and {copied.examples} examples to {out}")
 
 
@@ -540,7 +557,7 @@ def backup(ctx: _Context, out: str) -> None:
 def restore(ctx: _Context, file: str) -> None:
     """Replace the library's database with a backup; the current one is kept beside it.
     Refused while another Phototag process (the app, 'phototag watch') has the library open."""
-    restored = backups.restore(ctx.library_root, Path(file))
+    restored = restore_library(ctx.library_root, Path(file))
     click.echo(
         f"restored {restored.labels} labels and {restored.examples} examples from {file}; "
         f"the previous database is kept as {restored.previous}"
@@ -631,7 +648,7 @@ def model() -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 def model_list(as_json: bool) -> None:
     """Known models and whether their weights are on this machine."""
-    from phototag.core.model.encoder import weights_available
+    from phototag.core import weights_available
 
     for spec in model_specs():
         available = weights_available(spec.name)
@@ -648,7 +665,7 @@ def model_list(as_json: bool) -> None:
 @click.argument("name", required=False, default=DEFAULT_MODEL)
 def model_download(name: str) -> None:
     """Fetch a model's weights once; the only command that uses the network."""
-    from phototag.core.model.encoder import download_weights
+    from phototag.core import download_weights
 
     spec = get_spec(name)
     click.echo(f"downloading {spec.name} (~{spec.download_mb} MB)...", err=True)
@@ -692,8 +709,17 @@ def eval_command(
     """Measure every labelling method on DATASET: a folder with one subfolder per label, or a
     CSV/JSON file of photo path -> labels (multi-label). Prints a table, writes
     phototag-eval.csv and phototag-eval.png."""
-    from phototag.core.evaluation import report as reporting
-    from phototag.core.evaluation.run import parse_methods, parse_shots, run_evaluation
+    from phototag.core import (
+        EVAL_CSV_NAME,
+        EVAL_PLOT_NAME,
+        eval_json_record,
+        eval_table,
+        parse_methods,
+        parse_shots,
+        run_evaluation,
+        write_eval_csv,
+        write_eval_plot,
+    )
 
     def note(meaningless: bool) -> None:
         if meaningless:
@@ -719,14 +745,14 @@ def eval_command(
         click.echo(f"skipped {path}: {reason}", err=True)
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
-    reporting.write_csv(result.report, folder / reporting.CSV_NAME)
+    write_eval_csv(result.report, folder / EVAL_CSV_NAME)
     title = f"{Path(dataset).name} with {result.model_name}"
-    reporting.write_plot(result.report, folder / reporting.PLOT_NAME, title)
+    write_eval_plot(result.report, folder / EVAL_PLOT_NAME, title)
     if as_json:
-        _print_json(reporting.json_record(result.report))
+        _print_json(eval_json_record(result.report))
     else:
-        click.echo(reporting.table(result.report))
-    click.echo(f"wrote {folder / reporting.CSV_NAME} and {folder / reporting.PLOT_NAME}", err=True)
+        click.echo(eval_table(result.report))
+    click.echo(f"wrote {folder / EVAL_CSV_NAME} and {folder / EVAL_PLOT_NAME}", err=True)
 
 
 # ----- desktop app -------------------------------------------------------------------------
@@ -774,19 +800,19 @@ def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
 
 def _watch_printer(stopped: threading.Event):
     """One line per folder state change and per batch that changed something; nothing else."""
-    from phototag.core.ingest.watch import Batch, FolderStatus, Stopped, describe
+    from phototag.core import FolderStatus, WatchBatch, WatchStopped, describe_changes
 
     def show(event) -> None:
         if isinstance(event, FolderStatus):
             detail = f" ({event.detail})" if event.detail else ""
             click.echo(f"{event.state}: {event.path}{detail}")
-        elif isinstance(event, Batch):
-            line = describe(event.report)
+        elif isinstance(event, WatchBatch):
+            line = describe_changes(event.report)
             if line:
                 click.echo(line)
             for path, reason in event.report.unreadable:
                 click.echo(f"skipped {path}: {reason}", err=True)
-        elif isinstance(event, Stopped):
+        elif isinstance(event, WatchStopped):
             stopped.set()
 
     return show
@@ -797,7 +823,7 @@ def _watch_printer(stopped: threading.Event):
 def watch(ctx: _Context) -> None:
     """Keep the library current until stopped: new, changed, moved and deleted photos are
     taken in as they happen, after catching up with what changed while nothing was watching."""
-    from phototag.core.ingest.watch import Watcher
+    from phototag.core import Watcher
 
     library = ctx.library
     if not library.watched_folders():
