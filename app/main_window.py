@@ -738,7 +738,7 @@ class MainWindow(QMainWindow):
             self.welcome.set_download_state(f"<b>Downloading {spec.name}…</b>", busy=True)
         self.download_worker = start_download(spec.name, self._download_finished, self)
 
-    def _download_finished(self, path: str | None, error: BaseException | None) -> None:
+    def _download_finished(self, path: str, error: BaseException | None) -> None:
         if error is None:
             self._download_done(path)
         else:

@@ -13,11 +13,12 @@ import traceback
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QObject, QThreadPool, Signal
 
-from phototag.app.tasks import Task, TaskControl, run_task
+from phototag.app.tasks import Done, Task, TaskControl, run_task
 from phototag.core import (
     FolderStatus,
     Library,
@@ -56,7 +57,7 @@ def start_scan(
     root: Path,
     model: str | None,
     weights: str | None,
-    on_done: Callable[[object, BaseException | None], None],
+    on_done: Done,
     on_progress: Callable[[int, int], None],
     parent: QObject,
 ) -> Task:
@@ -79,7 +80,7 @@ def _refine(root: Path, revert: bool, control: TaskControl):
 def start_refine(
     root: Path,
     revert: bool,
-    on_done: Callable[[object, BaseException | None], None],
+    on_done: Done,
     on_progress: Callable[[str, int, int], None],
     parent: QObject,
 ) -> Task:
@@ -88,15 +89,13 @@ def start_refine(
     return run_task(partial(_refine, root, revert), on_done, on_progress=on_progress, parent=parent)
 
 
-def start_download(
-    model: str, on_done: Callable[[object, BaseException | None], None], parent: QObject
-) -> Task:
+def start_download(model: str, on_done: Done, parent: QObject) -> Task:
     """The one network use: fetching a model's weights once; on_done gets their path."""
     return run_task(lambda _control: str(download_weights(model)), on_done, parent=parent)
 
 
 def start_call(
-    function: Callable[[], object], on_result: Callable[[object], None], parent: QObject
+    function: Callable[[], object], on_result: Callable[[Any], None], parent: QObject
 ) -> Task:
     """Run one slow, read-only function (no Library) off the GUI thread; None if it fails."""
 

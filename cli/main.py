@@ -763,7 +763,7 @@ def eval_command(
     "--library",
     "library_dir",
     type=click.Path(file_okay=False),
-    help=f"Library folder (default: phototag's --library, else ${LIBRARY_VARIABLE}, else the "
+    help=f"Library folder, as 'phototag --library' (default: ${LIBRARY_VARIABLE}, else the "
     "per-user data folder).",
 )
 @click.option(
