@@ -29,11 +29,10 @@ from phototag.core.evaluation.metrics import (
     top1,
 )
 from phototag.core.model.adam import single_threaded
-from phototag.core.options import EVAL_GROUPS, EVAL_SEEDS, EVAL_SHOTS
+from phototag.core.options import EVAL_GROUPS, EVAL_SEEDS
 
 METRICS = ("top1", "map", "micro_f1", "macro_f1")
 SCORE_BLOCK = 10_000
-DEFAULT_SHOTS, DEFAULT_SEEDS, DEFAULT_GROUPS = EVAL_SHOTS, EVAL_SEEDS, EVAL_GROUPS
 
 
 @dataclass
@@ -113,10 +112,10 @@ def evaluate(
     data: EmbeddedSet,
     approaches: list[Approach],
     shots: list[int],
-    seeds: int = DEFAULT_SEEDS,
+    seeds: int = EVAL_SEEDS,
     *,
     prompts: bool = False,
-    groups: int = DEFAULT_GROUPS,
+    groups: int = EVAL_GROUPS,
     progress: Callable[[int, int], None] | None = None,
 ) -> Report:
     with single_threaded():

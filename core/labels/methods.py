@@ -16,9 +16,7 @@ import numpy as np
 from phototag.core.errors import UserError
 from phototag.core.labels.heads import DEFAULT_METHOD, METHODS, Examples, Head, get_method
 from phototag.core.labels.scoring import EmbeddingMatrix
-from phototag.core.options import LIBRARY_METHOD
 
-METHOD_SETTING = LIBRARY_METHOD.key
 MWI_SUMMARY = (
     "Multi-label Weight Imprinting: the mean of a label's examples, updated exactly and "
     "instantly as you teach it (the default)"
