@@ -1,1 +1,1 @@
-"""Phototag's desktop GUI (PySide6): a thin client of phototag.core.library.Library."""
+"""Phototag's desktop GUI (PySide6): a thin client of phototag.core's public API."""

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 
 from phototag.app.style import icon
 from phototag.app.thumbnail_loader import ThumbnailLoader
-from phototag.core.browsing import PhotoDetails, PhotoLabel
+from phototag.core import PhotoDetails, PhotoLabel
 
 PREVIEW_WIDTH = 288
 CHIP_STYLES = {

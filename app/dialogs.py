@@ -8,8 +8,7 @@ from importlib.metadata import PackageNotFoundError, version
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from phototag.app.style import app_icon
-from phototag.core.library import ModelInfo
-from phototag.core.model.specs import ModelSpec
+from phototag.core import ModelInfo, ModelSpec
 
 DOWNLOAD = "download"
 CHOOSE_FILE = "choose"

@@ -1,8 +1,8 @@
-"""Start the desktop app: `phototag gui` and the `phototag-gui` launcher both end here."""
+"""Start the desktop app. `phototag gui` and the `phototag-gui` launcher (the same click command,
+phototag.cli.main:gui_main) parse the options and end here."""
 
 from __future__ import annotations
 
-import argparse
 import ctypes.util
 import os
 import sys
@@ -12,8 +12,7 @@ from PySide6.QtWidgets import QApplication
 
 from phototag.app.main_window import MainWindow
 from phototag.app.style import apply_style
-from phototag.core.errors import EnvironmentProblem
-from phototag.core.library import Library
+from phototag.core import EnvironmentProblem, Library
 
 
 def display_problem() -> str | None:
@@ -52,19 +51,3 @@ def run(library_dir: str | Path | None = None, model: str | None = None) -> int:
         window = MainWindow(library, model=model)
         window.show()
         return app.exec()
-
-
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="phototag-gui", description="Phototag's desktop app.")
-    parser.add_argument("--library", help="library folder (default: $PHOTOTAG_LIBRARY)")
-    parser.add_argument("--model", help="model for scans (default: the library's, else ViT-B-32)")
-    args = parser.parse_args(argv)
-    try:
-        sys.exit(run(args.library, args.model))
-    except EnvironmentProblem as exc:
-        print(f"phototag-gui: {exc}", file=sys.stderr)
-        sys.exit(exc.exit_code)
-
-
-if __name__ == "__main__":
-    main()

@@ -47,20 +47,30 @@ from phototag.app.progress import ScanProgress
 from phototag.app.search import LabelFilter, SearchBox
 from phototag.app.sidebar import Sidebar
 from phototag.app.style import icon
+from phototag.app.tasks import Task, TaskCancelled
 from phototag.app.text import count
 from phototag.app.thumbnail_loader import ThumbnailLoader
 from phototag.app.welcome import WelcomePage
 from phototag.app.workers import (
-    Call,
-    DownloadWorker,
     FolderWatch,
-    ScanWorker,
-    TextEncoderThread,
+    TextEncoder,
+    failure,
+    start_call,
+    start_download,
+    start_scan,
 )
-from phototag.core.browsing import LabelReview, PhotoRef
-from phototag.core.errors import PhototagError
-from phototag.core.library import Library
-from phototag.core.model.specs import DEFAULT_MODEL, ModelSpec, get_spec
+from phototag.core import (
+    DEFAULT_MODEL,
+    FOLDER_UNAVAILABLE,
+    LabelReview,
+    Library,
+    ModelSpec,
+    PhotoRef,
+    PhototagError,
+    describe_changes,
+    get_spec,
+    weights_available,
+)
 
 LIVE_REFRESH_MS = 2500  # while scanning, new photos appear in the grid this often
 MESSAGE_MS = 10_000
@@ -85,9 +95,10 @@ class MainWindow(QMainWindow):
         self.focus_label: str | None = None
         self.query: tuple[str, np.ndarray] | None = None
         self._pending_query = ""
-        self.scan_worker: ScanWorker | None = None
+        self.scan_worker: Task | None = None
         self.folder_watch: FolderWatch | None = None
-        self.download_worker: DownloadWorker | None = None
+        self.download_worker: Task | None = None
+        self._weights_check: Task | None = None
         self.settings = QSettings("phototag", "phototag")
         self.setWindowTitle("Phototag")
         self.resize(1360, 860)
@@ -137,7 +148,7 @@ class MainWindow(QMainWindow):
         self.problems = ProblemsPanel(self)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.problems)
         self.problems.hide()
-        self.text_encoder = TextEncoderThread(self.library.root, self)
+        self.text_encoder = TextEncoder(self.library.root, self)
 
     def _build_tool_bar(self) -> None:
         bar = QToolBar("Main")
@@ -438,9 +449,9 @@ class MainWindow(QMainWindow):
             spec = self._scan_spec()
             self.welcome = WelcomePage(spec)
             # Answering needs open_clip and torch imported: seconds, so not on this thread.
-            self._weights_check = Call(lambda: _weights_present(spec), self)
-            self._weights_check.done.connect(self.welcome.set_weights_present)
-            self._weights_check.start()
+            self._weights_check = start_call(
+                lambda: weights_available(spec.name), self.welcome.set_weights_present, self
+            )
             self.welcome.addFolderRequested.connect(self.choose_folder)
             self.welcome.folderChosen.connect(self.add_folder)
             self.welcome.downloadRequested.connect(self.download_model)
@@ -502,18 +513,14 @@ class MainWindow(QMainWindow):
         except PhototagError as exc:
             self.notify(str(exc))
             return None
-        if self.library.sidecars_on_confirm:
-            self._write_sidecars(paths)
+        if change.sidecars_failed:
+            path, reason = change.sidecars_failed[0]
+            self.notify(f"Could not write the XMP sidecar {path}: {reason}")
         return change
 
     def _sidecars_toggled(self, enabled: bool) -> None:
+        """The library writes the sidecars itself (Library.tag), for the GUI and the CLI."""
         self.library.sidecars_on_confirm = enabled
-
-    def _write_sidecars(self, paths: list[str]) -> None:
-        report = self.library.write_sidecars(paths)
-        if report.failed:
-            path, reason = report.failed[0]
-            self.notify(f"Could not write the XMP sidecar {path}: {reason}")
 
     def _set_threshold(self, value: float | None) -> None:
         if self.view.kind != "label":
@@ -573,18 +580,17 @@ class MainWindow(QMainWindow):
             self.choose_folder()
             return
         self._stop_watching()  # the scan does what the watcher's catch-up would
-        worker = ScanWorker(self.library.root, self.model_name, self.weights, self)
-        worker.progress.connect(self.progress.update_progress)
-        worker.succeeded.connect(self._scan_succeeded)
-        worker.cancelled.connect(
-            lambda: self._scan_ended("Scan stopped. Photos read so far are kept; F5 resumes.")
-        )
-        worker.failed.connect(self._scan_failed)
-        self.scan_worker = worker
         self.scan_action.setEnabled(False)
         self.progress.start()
         self._live_timer.start()
-        worker.start()
+        self.scan_worker = start_scan(
+            self.library.root,
+            self.model_name,
+            self.weights,
+            self._scan_done,
+            self.progress.update_progress,
+            self,
+        )
         self.refresh_view(same_view=True)
 
     def cancel_scan(self) -> None:
@@ -600,6 +606,14 @@ class MainWindow(QMainWindow):
         else:
             self.scan_worker.resume()
 
+    def _scan_done(self, report, error: BaseException | None) -> None:
+        if error is None:
+            self._scan_succeeded(report)
+        elif isinstance(error, TaskCancelled):
+            self._scan_ended("Scan stopped. Photos read so far are kept; F5 resumes.")
+        else:
+            self._scan_failed(*failure(error))
+
     def _scan_succeeded(self, report) -> None:
         unreadable = len(report.unreadable)
         parts = [f"Scan finished: {report.files:,} files, {report.embedded:,} new"]
@@ -614,7 +628,6 @@ class MainWindow(QMainWindow):
     def _scan_ended(self, message: str) -> None:
         if self.scan_worker is not None:
             self.scan_worker.wait()
-            self.scan_worker.deleteLater()
         self.scan_worker = None
         self._live_timer.stop()
         self.progress.finish()
@@ -654,17 +667,13 @@ class MainWindow(QMainWindow):
             self.folder_watch = None
 
     def _folders_changed(self, report) -> None:
-        from phototag.core.ingest.watch import describe
-
         self.library.reload()
         self.refresh_all()
         self._update_problems(show_new=True)
-        self.notify(f"Folders changed: {describe(report)}.")
+        self.notify(f"Folders changed: {describe_changes(report)}.")
 
     def _folder_state_changed(self, status) -> None:
-        from phototag.core.ingest.watch import UNAVAILABLE
-
-        if status.state == UNAVAILABLE:
+        if status.state == FOLDER_UNAVAILABLE:
             self.notify(
                 f"{status.path} is unavailable ({status.detail}); its photos and labels are "
                 "kept, and it is caught up when it returns."
@@ -724,14 +733,16 @@ class MainWindow(QMainWindow):
         if self.download_worker is not None:
             return
         spec = self._scan_spec()
-        worker = DownloadWorker(spec.name, self)
-        worker.succeeded.connect(self._download_done)
-        worker.failed.connect(self._download_failed)
-        self.download_worker = worker
         self.notify(f"Downloading {spec.name} (about {spec.download_mb} MB)…")
         if self.welcome is not None:
             self.welcome.set_download_state(f"<b>Downloading {spec.name}…</b>", busy=True)
-        worker.start()
+        self.download_worker = start_download(spec.name, self._download_finished, self)
+
+    def _download_finished(self, path: str, error: BaseException | None) -> None:
+        if error is None:
+            self._download_done(path)
+        else:
+            self._download_failed(*failure(error))
 
     def _download_done(self, path: str) -> None:
         self.download_worker = None
@@ -894,9 +905,9 @@ class MainWindow(QMainWindow):
             self.scan_worker.cancel()
             self.scan_worker.wait()
         self.model_controls.stop()
-        for thread in (self.download_worker, getattr(self, "_weights_check", None)):
-            if thread is not None:
-                thread.wait()
+        for task in (self.download_worker, self._weights_check):
+            if task is not None:
+                task.wait()
         self.text_encoder.stop()
         self.loader.drop_waiting()
         self.loader.wait_idle()
@@ -911,9 +922,3 @@ def _marks(review: LabelReview) -> dict[str, tuple[str, float | None]]:
     ):
         marks.update({p.path: (mark, p.score) for p in photos})
     return marks
-
-
-def _weights_present(spec: ModelSpec) -> bool:
-    from phototag.core.model.encoder import weights_available
-
-    return weights_available(spec.name)

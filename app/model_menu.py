@@ -1,8 +1,8 @@
 """The Model menu: which method labels use, and ProLIP's refine and revert of the model.
 
-Refining runs in a worker thread on its own Library, as a scan does; the window pauses its folder
-watcher meanwhile (the `started` signal), so no photo is embedded with a projection that is being
-replaced, and reloads everything when it ends (`finished`).
+Refining runs as a task (app/tasks.py) on its own Library, as a scan does; the window pauses its
+folder watcher meanwhile (the `started` signal), so no photo is embedded with a projection that is
+being replaced, and reloads everything when it ends (`finished`).
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from PySide6.QtGui import QActionGroup
 from PySide6.QtWidgets import QApplication, QMenu, QWidget
 
 from phototag.app.progress import TaskProgress
-from phototag.app.workers import RefineWorker
-from phototag.core.errors import PhototagError
-from phototag.core.library import Library, ProjectionChange
+from phototag.app.tasks import Task
+from phototag.app.workers import failure, start_refine
+from phototag.core import Library, PhototagError, ProjectionChange
 
 
 class ModelControls(QObject):
@@ -29,7 +29,7 @@ class ModelControls(QObject):
         super().__init__(parent)
         self.library = library
         self.scanning = scanning
-        self.worker: RefineWorker | None = None
+        self.worker: Task | None = None
         self.progress = TaskProgress()
         self.menu = QMenu("&Model", parent)
         self.method_menu = self.menu.addMenu("Labelling &Method")
@@ -85,14 +85,15 @@ class ModelControls(QObject):
         if self.busy or self.scanning():
             return
         self.started.emit()
-        worker = RefineWorker(self.library.root, revert, self)
-        worker.progress.connect(self.progress.update_progress)
-        worker.succeeded.connect(lambda change: self._ended(_describe(change, revert)))
-        worker.failed.connect(self._failed)
-        self.worker = worker
         self.progress.start("Reverting the model…" if revert else "Refining the model…")
+        self.worker = start_refine(
+            self.library.root,
+            revert,
+            lambda change, error: self._done(change, error, revert),
+            self.progress.update_progress,
+            self,
+        )
         self.update_actions()
-        worker.start()
 
     def stop(self) -> None:
         """Let a running refinement finish (it takes seconds and is one transaction)."""
@@ -124,6 +125,12 @@ class ModelControls(QObject):
             QApplication.restoreOverrideCursor()
         self.labelsChanged.emit()
 
+    def _done(self, change: ProjectionChange, error: BaseException | None, revert: bool) -> None:
+        if error is None:
+            self._ended(_describe(change, revert))
+        else:
+            self._failed(*failure(error))
+
     def _failed(self, kind: str, message: str) -> None:
         self._ended("The model was not changed.")
         self.failed.emit(kind, message)
@@ -131,7 +138,6 @@ class ModelControls(QObject):
     def _ended(self, message: str) -> None:
         if self.worker is not None:
             self.worker.wait()
-            self.worker.deleteLater()
         self.worker = None
         self.progress.finish()
         self.library.reload()

@@ -22,7 +22,7 @@ from PySide6.QtCore import (
 )
 
 from phototag.app.thumbnail_loader import ThumbnailLoader
-from phototag.core.browsing import PhotoRef
+from phototag.core import PhotoRef
 
 PATHS_MIME = "application/x-phototag-paths"
 

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from phototag.app.style import icon
-from phototag.core.browsing import LabelReview
+from phototag.core import LabelReview
 
 SECTIONS = (
     ("suggested", "Suggested"),

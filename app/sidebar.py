@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from phototag.app.photo_model import PATHS_MIME
 from phototag.app.style import color, icon
-from phototag.core.library import Folder, LabelInfo
+from phototag.core import Folder, LabelInfo
 
 KIND = Qt.ItemDataRole.UserRole + 1  # "all" | "folder" | "label" | "section"
 KEY = Qt.ItemDataRole.UserRole + 2  # folder path or label name

@@ -1,10 +1,10 @@
 """Thumbnails for the grid, made off the GUI thread and kept in a small in-memory LRU.
 
-The grid asks for a pixmap every time it paints a cell; a miss queues a job on a thread pool
-and returns None (the delegate draws a placeholder). The newest request runs first, because
-it is what the user is looking at now; scrolling away drops the requests still waiting. The
-worker makes a QImage (QPixmap is GUI-thread only), the GUI thread turns it into a pixmap and
-the model repaints that one cell.
+The grid asks for a pixmap every time it paints a cell; a miss queues a task (app/tasks.py) on a
+thread pool and returns None (the delegate draws a placeholder). The newest request runs first,
+because it is what the user is looking at now; scrolling away cancels the requests still
+waiting. The task makes a QImage (QPixmap is GUI-thread only), the GUI thread turns it into a
+pixmap and the model repaints that one cell.
 """
 
 from __future__ import annotations
@@ -14,38 +14,23 @@ import os
 from collections import OrderedDict
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
+from PySide6.QtCore import QObject, Qt, QThreadPool, Signal
 from PySide6.QtGui import QImage, QPixmap
 
-from phototag.core.ingest.decode import UnreadableImage
-from phototag.core.ingest.thumbnails import ThumbnailCache
+from phototag.app.tasks import Task, TaskCancelled, run_task
+from phototag.core import ThumbnailCache, UnreadableImage
 
 MEMORY_ITEMS = 600  # about 110 MB of 208 px pixmaps: several screenfuls
 WORKERS = max(1, (os.cpu_count() or 2) - 1)  # leave a core to the GUI thread
 
 
-class _Signals(QObject):
-    done = Signal(str, QImage)
-    failed = Signal(str)
-
-
-class _Job(QRunnable):
-    def __init__(self, cache: ThumbnailCache, path: str, key: str, side: int, signals: _Signals):
-        super().__init__()
-        self.cache, self.path, self.key, self.side, self.signals = cache, path, key, side, signals
-        self.started = False
-
-    def run(self) -> None:
-        self.started = True
-        try:
-            image = QImage(str(self.cache.get(self.path, self.key)))
-        except (UnreadableImage, OSError):
-            self.signals.failed.emit(self.key)
-            return
-        if image.isNull():
-            self.signals.failed.emit(self.key)
-            return
-        self.signals.done.emit(self.key, square_crop(image, self.side))
+def make_thumbnail(cache: ThumbnailCache, path: str, key: str, side: int) -> QImage | None:
+    """The square thumbnail as a QImage (safe off the GUI thread), None when unreadable."""
+    try:
+        image = QImage(str(cache.get(path, key)))
+    except (UnreadableImage, OSError):
+        return None
+    return None if image.isNull() else square_crop(image, side)
 
 
 def square_crop(image: QImage, side: int) -> QImage:
@@ -72,13 +57,10 @@ class ThumbnailLoader(QObject):
         self.side = side
         self._pixmaps: OrderedDict[str, QPixmap] = OrderedDict()
         self._broken: set[str] = set()
-        self._pending: dict[str, _Job] = {}
+        self._pending: dict[str, Task] = {}
         self._priority = itertools.count()
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(WORKERS)
-        self._signals = _Signals(self)
-        self._signals.done.connect(self._on_done)
-        self._signals.failed.connect(self._on_failed)
 
     def pixmap(self, path: str, key: str) -> QPixmap | None:
         """The thumbnail if it is in memory; otherwise None, and it is on its way."""
@@ -87,21 +69,35 @@ class ThumbnailLoader(QObject):
             self._pixmaps.move_to_end(key)
             return found
         if key not in self._pending and key not in self._broken:
-            job = _Job(self.cache, path, key, self.side, self._signals)
-            self._pending[key] = job
-            self._pool.start(job, next(self._priority) % (1 << 30))
+            self._pending[key] = run_task(
+                lambda _control: make_thumbnail(self.cache, path, key, self.side),
+                lambda image, error: self._arrived(key, image, error),
+                parent=self,
+                pool=self._pool,
+                priority=next(self._priority) % (1 << 30),
+            )
         return None
 
     def is_broken(self, key: str) -> bool:
         return key in self._broken
 
     def drop_waiting(self) -> None:
-        """Forget requests not started yet: the user scrolled past them."""
-        self._pool.clear()
-        self._pending = {k: job for k, job in self._pending.items() if job.started}
+        """Cancel requests not started yet: the user scrolled past them."""
+        waiting = {k: task for k, task in self._pending.items() if not task.started}
+        for task in waiting.values():
+            task.cancel()
+        self._pending = {k: task for k, task in self._pending.items() if k not in waiting}
 
     def wait_idle(self, msecs: int = -1) -> bool:
         return self._pool.waitForDone(msecs)
+
+    def _arrived(self, key: str, image: QImage | None, error: BaseException | None) -> None:
+        if isinstance(error, TaskCancelled):
+            return  # drop_waiting forgot it; a newer request for the key may be on its way
+        if image is None:  # unreadable, or failed unexpectedly: drawn as broken either way
+            self._on_failed(key)
+        else:
+            self._on_done(key, image)
 
     def _on_done(self, key: str, image: QImage) -> None:
         self._pending.pop(key, None)

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from phototag.app.style import app_icon, icon
-from phototag.core.model.specs import ModelSpec
+from phototag.core import ModelSpec
 
 STEPS = (
     (

@@ -17,12 +17,30 @@ from pathlib import Path
 
 import click
 
-from phototag.core.errors import EnvironmentProblem, PhototagError, UserError
-from phototag.core.interop import export as exporting
-from phototag.core.library import ExampleChange, Library, Status, library_root
-from phototag.core.model import backends
-from phototag.core.model.specs import DEFAULT_MODEL, get_spec, model_specs
-from phototag.core.store import backup as backups
+from phototag.core import (
+    BACKEND_VARIABLE,
+    BACKENDS,
+    DEFAULT_BACKEND,
+    DEFAULT_MODEL,
+    EVAL_SEEDS,
+    EVAL_SHOTS,
+    LIBRARY_VARIABLE,
+    EnvironmentProblem,
+    ExampleChange,
+    Library,
+    PhototagError,
+    Status,
+    UserError,
+    backup_library,
+    get_spec,
+    library_root,
+    model_specs,
+    prediction_record,
+    prefer_backend,
+    restore_library,
+    write_predictions,
+    write_predictions_file,
+)
 
 MEANINGLESS_NOTE = "note: {name} is a random test model; its tags and scores are meaningless"
 UNREADABLE_SHOWN = 10
@@ -96,9 +114,8 @@ def _print_json(value) -> None:
 @click.option(
     "--library",
     "library_dir",
-    envvar="PHOTOTAG_LIBRARY",
     type=click.Path(file_okay=False),
-    help="Library folder (default: $PHOTOTAG_LIBRARY, else the per-user data folder).",
+    help=f"Library folder (default: ${LIBRARY_VARIABLE}, else the per-user data folder).",
 )
 @click.version_option(package_name="phototag", prog_name="phototag")
 @click.pass_context
@@ -168,14 +185,14 @@ def folders_list(ctx: _Context, as_json: bool) -> None:
 )
 @click.option(
     "--backend",
-    type=click.Choice(backends.BACKENDS),
-    help=f"What runs the image model (default: ${backends.BACKEND_VARIABLE}, else "
-    f"{backends.DEFAULT_BACKEND}; onnx-int8 is faster but approximate, see the README).",
+    type=click.Choice(BACKENDS),
+    help=f"What runs the image model (default: ${BACKEND_VARIABLE}, else "
+    f"{DEFAULT_BACKEND}; onnx-int8 is faster but approximate, see the README).",
 )
 @pass_context
 def scan(ctx: _Context, model: str | None, weights: str | None, backend: str | None) -> None:
     """Find new and changed photos in the library's folders and embed them on this machine."""
-    backends.prefer(backend)
+    prefer_backend(backend)
     library = ctx.library
     with progress_bar("Scanning") as update:
         report = library.scan(model=model, weights=weights, progress=update)
@@ -312,7 +329,9 @@ def _report_examples(change: ExampleChange, verb: str) -> None:
     click.echo(f"{change.label}: {change.changed} photos {verb}, {change.unchanged} already so")
     for path in change.not_found:
         click.echo(f"phototag: not a photo in the library: {path}", err=True)
-    if change.not_found:
+    for path, reason in change.sidecars_failed:
+        click.echo(f"phototag: cannot write {path}: {reason}", err=True)
+    if change.not_found or change.sidecars_failed:
         raise click.exceptions.Exit(1)
 
 
@@ -357,7 +376,7 @@ def predict(ctx: _Context, label: str | None, as_json: bool) -> None:
     library = ctx.library
     for prediction in library.predictions(label):
         if as_json:
-            _print_json(exporting.prediction_record(prediction))
+            _print_json(prediction_record(prediction))
         else:
             shown = ", ".join(
                 f"{name} ({s.score:.2f}{', confirmed' if s.confirmed else ''})"
@@ -459,9 +478,9 @@ def export(ctx: _Context, fmt: str, predicted: bool, embed: bool, out: str | Non
         raise UserError("--predicted and --embed apply to --format xmp only")
     predictions = library.predictions()
     if out in (None, "-"):
-        exporting.write(fmt, predictions, sys.stdout)
+        write_predictions(fmt, predictions, sys.stdout)
     else:
-        exporting.write_file(fmt, predictions, Path(out))
+        write_predictions_file(fmt, predictions, Path(out))
         click.echo(f"wrote {out}", err=True)
     _note_if_meaningless(library)
 
@@ -528,7 +547,7 @@ def import_keywords(ctx: _Context, source: str, paths: tuple[str, ...]) -> None:
 @pass_context
 def backup(ctx: _Context, out: str) -> None:
     """Copy the library's database to OUT, consistent even while the app or a scan writes."""
-    copied = backups.backup(ctx.library.store, Path(out))
+    copied = backup_library(ctx.library.store, Path(out))
     click.echo(f"backed up {copied.labels} labels and {copied.examples} examples to {out}")
 
 
@@ -538,7 +557,7 @@ def backup(ctx: _Context, out: str) -> None:
 def restore(ctx: _Context, file: str) -> None:
     """Replace the library's database with a backup; the current one is kept beside it.
     Refused while another Phototag process (the app, 'phototag watch') has the library open."""
-    restored = backups.restore(ctx.library_root, Path(file))
+    restored = restore_library(ctx.library_root, Path(file))
     click.echo(
         f"restored {restored.labels} labels and {restored.examples} examples from {file}; "
         f"the previous database is kept as {restored.previous}"
@@ -629,7 +648,7 @@ def model() -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 def model_list(as_json: bool) -> None:
     """Known models and whether their weights are on this machine."""
-    from phototag.core.model.encoder import weights_available
+    from phototag.core import weights_available
 
     for spec in model_specs():
         available = weights_available(spec.name)
@@ -638,15 +657,15 @@ def model_list(as_json: bool) -> None:
             _print_json({**asdict(spec), "available": available, "default": default})
             continue
         state = "on this machine" if available else f"not downloaded (~{spec.download_mb} MB)"
-        default = " [default]" if spec.name == DEFAULT_MODEL else ""
-        click.echo(f"{spec.name}{default}\t{state}\t{spec.description}")
+        marker = " [default]" if spec.name == DEFAULT_MODEL else ""
+        click.echo(f"{spec.name}{marker}\t{state}\t{spec.description}")
 
 
 @model.command("download")
 @click.argument("name", required=False, default=DEFAULT_MODEL)
 def model_download(name: str) -> None:
     """Fetch a model's weights once; the only command that uses the network."""
-    from phototag.core.model.encoder import download_weights
+    from phototag.core import download_weights
 
     spec = get_spec(name)
     click.echo(f"downloading {spec.name} (~{spec.download_mb} MB)...", err=True)
@@ -659,9 +678,16 @@ def model_download(name: str) -> None:
 
 @cli.command("eval")
 @click.argument("dataset", type=click.Path())
-@click.option("--shots", default="1,2,4,8,16", show_default=True, help="Examples per label.")
+@click.option(
+    "--shots",
+    default=",".join(map(str, EVAL_SHOTS)),
+    show_default=True,
+    help="Examples per label.",
+)
 @click.option("--method", "methods", help="Comma-separated methods (default: all of them).")
-@click.option("--seeds", default=5, show_default=True, type=click.IntRange(1), help="Episodes.")
+@click.option(
+    "--seeds", default=EVAL_SEEDS, show_default=True, type=click.IntRange(1), help="Episodes."
+)
 @click.option("--model", "model", default=DEFAULT_MODEL, help="Model to embed the photos with.")
 @click.option("--weights", type=click.Path(dir_okay=False), help="Local weights file.")
 @click.option("--prompts", is_flag=True, help="Give every label the prompt 'a photo of LABEL'.")
@@ -683,8 +709,17 @@ def eval_command(
     """Measure every labelling method on DATASET: a folder with one subfolder per label, or a
     CSV/JSON file of photo path -> labels (multi-label). Prints a table, writes
     phototag-eval.csv and phototag-eval.png."""
-    from phototag.core.evaluation import report as reporting
-    from phototag.core.evaluation.run import parse_methods, parse_shots, run_evaluation
+    from phototag.core import (
+        EVAL_CSV_NAME,
+        EVAL_PLOT_NAME,
+        eval_json_record,
+        eval_table,
+        parse_methods,
+        parse_shots,
+        run_evaluation,
+        write_eval_csv,
+        write_eval_plot,
+    )
 
     def note(meaningless: bool) -> None:
         if meaningless:
@@ -710,14 +745,14 @@ def eval_command(
         click.echo(f"skipped {path}: {reason}", err=True)
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
-    reporting.write_csv(result.report, folder / reporting.CSV_NAME)
+    write_eval_csv(result.report, folder / EVAL_CSV_NAME)
     title = f"{Path(dataset).name} with {result.model_name}"
-    reporting.write_plot(result.report, folder / reporting.PLOT_NAME, title)
+    write_eval_plot(result.report, folder / EVAL_PLOT_NAME, title)
     if as_json:
-        _print_json(reporting.json_record(result.report))
+        _print_json(eval_json_record(result.report))
     else:
-        click.echo(reporting.table(result.report))
-    click.echo(f"wrote {folder / reporting.CSV_NAME} and {folder / reporting.PLOT_NAME}", err=True)
+        click.echo(eval_table(result.report))
+    click.echo(f"wrote {folder / EVAL_CSV_NAME} and {folder / EVAL_PLOT_NAME}", err=True)
 
 
 # ----- desktop app -------------------------------------------------------------------------
@@ -725,14 +760,26 @@ def eval_command(
 
 @cli.command()
 @click.option(
-    "--model", "model", help="Model for scans started in the window (default: the library's)."
+    "--library",
+    "library_dir",
+    type=click.Path(file_okay=False),
+    help=f"Library folder, as 'phototag --library' (default: ${LIBRARY_VARIABLE}, else the "
+    "per-user data folder).",
 )
-@pass_context
-def gui(ctx: _Context, model: str | None) -> None:
-    """Open the desktop app on this library."""
+@click.option(
+    "--model",
+    "model",
+    help=f"Model for scans started in the window (default: the library's, else {DEFAULT_MODEL}).",
+)
+@click.pass_context
+def gui(ctx: click.Context, library_dir: str | None, model: str | None) -> None:
+    """Open the desktop app on this library (the `phototag-gui` launcher runs this command)."""
     from phototag.app.main import run
 
-    sys.exit(run(ctx.library_dir, model))
+    outer = ctx.find_object(_Context)
+    if library_dir is None and outer is not None:
+        library_dir = outer.library_dir
+    sys.exit(run(library_dir, model))
 
 
 # ----- watching ----------------------------------------------------------------------------
@@ -753,19 +800,19 @@ def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
 
 def _watch_printer(stopped: threading.Event):
     """One line per folder state change and per batch that changed something; nothing else."""
-    from phototag.core.ingest.watch import Batch, FolderStatus, Stopped, describe
+    from phototag.core import FolderStatus, WatchBatch, WatchStopped, describe_changes
 
     def show(event) -> None:
         if isinstance(event, FolderStatus):
             detail = f" ({event.detail})" if event.detail else ""
             click.echo(f"{event.state}: {event.path}{detail}")
-        elif isinstance(event, Batch):
-            line = describe(event.report)
+        elif isinstance(event, WatchBatch):
+            line = describe_changes(event.report)
             if line:
                 click.echo(line)
             for path, reason in event.report.unreadable:
                 click.echo(f"skipped {path}: {reason}", err=True)
-        elif isinstance(event, Stopped):
+        elif isinstance(event, WatchStopped):
             stopped.set()
 
     return show
@@ -776,7 +823,7 @@ def _watch_printer(stopped: threading.Event):
 def watch(ctx: _Context) -> None:
     """Keep the library current until stopped: new, changed, moved and deleted photos are
     taken in as they happen, after catching up with what changed while nothing was watching."""
-    from phototag.core.ingest.watch import Watcher
+    from phototag.core import Watcher
 
     library = ctx.library
     if not library.watched_folders():
@@ -813,33 +860,45 @@ def purge(ctx: _Context, dry_run: bool) -> None:
 # ----- entry point -------------------------------------------------------------------------
 
 
-def _fail(message: str, code: int) -> None:
-    click.echo(f"phototag: {message}", err=True)
+def _fail(message: str, code: int, prog_name: str = "phototag") -> None:
+    click.echo(f"{prog_name}: {message}", err=True)
     sys.exit(code)
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Run the command line; expected failures end in one line and the contract's exit code."""
+def _run(command: click.Command, argv: list[str] | None, prog_name: str) -> None:
+    """Run a command; expected failures end in one line and the contract's exit code."""
     try:
-        code = cli.main(args=argv, prog_name="phototag", standalone_mode=False)
+        code = command.main(args=argv, prog_name=prog_name, standalone_mode=False)
     except PhototagError as exc:
-        _fail(str(exc), exc.exit_code)
+        _fail(str(exc), exc.exit_code, prog_name)
     except click.exceptions.NoArgsIsHelpError as exc:
         click.echo(exc.ctx.get_help())
         sys.exit(0)
     except click.UsageError as exc:
         hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
-        _fail(f"{exc.format_message()}{hint}", 1)
+        _fail(f"{exc.format_message()}{hint}", 1, prog_name)
     except click.ClickException as exc:
-        _fail(exc.format_message(), 1)
+        _fail(exc.format_message(), 1, prog_name)
     except (click.Abort, KeyboardInterrupt):
-        _fail("interrupted; finished work is saved and the next scan resumes", 130)
+        _fail("interrupted; finished work is saved and the next scan resumes", 130, prog_name)
     except BrokenPipeError:
         sys.stderr.close()
         sys.exit(0)
     except sqlite3.OperationalError as exc:
-        _fail(f"the library database is unavailable: {exc}", EnvironmentProblem.exit_code)
+        message = f"the library database is unavailable: {exc}"
+        _fail(message, EnvironmentProblem.exit_code, prog_name)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """The `phototag` command line."""
+    _run(cli, argv, "phototag")
+
+
+def gui_main(argv: list[str] | None = None) -> None:
+    """The `phototag-gui` launcher: the `gui` command on its own, so both take the same
+    options and fail the same way."""
+    _run(gui, argv, "phototag-gui")
 
 
 if __name__ == "__main__":

@@ -18,4 +18,142 @@ os.environ["ORT_DISABLE_TELEMETRY"] = "1"
 # A process that imported huggingface_hub first (a plugin, a test) has already read the variable:
 # pin its switch too, so import order can never put Phototag online.
 if "huggingface_hub.constants" in sys.modules:
-    sys.modules["huggingface_hub.constants"].HF_HUB_OFFLINE = True
+    vars(sys.modules["huggingface_hub.constants"])["HF_HUB_OFFLINE"] = True
+
+# ----- the public API: what app/ and cli/ may import (tests/test_public_api.py checks it) -------
+# Names load on first use (module __getattr__), so `import phototag.core` stays as light as the
+# privacy switches above: the command line answers `phototag status` without loading the model
+# code, the watcher or the evaluation. A function the app or the command line needs from a
+# submodule is re-exported here, under a name that says what it is, rather than moved.
+
+# ruff: noqa: F401  (the TYPE_CHECKING imports below are the re-exports, listed in __all__)
+from typing import TYPE_CHECKING
+
+_PUBLIC: dict[str, tuple[str, str]] = {
+    # the facade and its results (core/library.py)
+    "Library": ("library", "Library"),
+    "ExampleChange": ("library", "ExampleChange"),
+    "Folder": ("library", "Folder"),
+    "LabelInfo": ("library", "LabelInfo"),
+    "LabelScore": ("browse", "LabelScore"),
+    "ModelInfo": ("library", "ModelInfo"),
+    "Prediction": ("library", "Prediction"),
+    "ProjectionChange": ("library", "ProjectionChange"),
+    "Status": ("library", "Status"),
+    "library_root": ("library", "library_root"),
+    # browsing results (core/browsing.py)
+    "LabelReview": ("browsing", "LabelReview"),
+    "PhotoDetails": ("browsing", "PhotoDetails"),
+    "PhotoLabel": ("browsing", "PhotoLabel"),
+    "PhotoRef": ("browsing", "PhotoRef"),
+    # errors (core/errors.py)
+    "EnvironmentProblem": ("errors", "EnvironmentProblem"),
+    "PhototagError": ("errors", "PhototagError"),
+    "UserError": ("errors", "UserError"),
+    "WeightsMissing": ("errors", "WeightsMissing"),
+    # declared defaults (core/options.py)
+    "DEFAULT_MODEL": ("options", "DEFAULT_MODEL"),
+    "EVAL_SEEDS": ("options", "EVAL_SEEDS"),
+    "EVAL_SHOTS": ("options", "EVAL_SHOTS"),
+    "LIBRARY_VARIABLE": ("options", "LIBRARY_VARIABLE"),
+    # models
+    "ModelSpec": ("model.specs", "ModelSpec"),
+    "get_spec": ("model.specs", "get_spec"),
+    "model_specs": ("model.specs", "model_specs"),
+    "download_weights": ("model.encoder", "download_weights"),
+    "weights_available": ("model.encoder", "weights_available"),
+    "BACKENDS": ("model.backends", "BACKENDS"),
+    "BACKEND_VARIABLE": ("model.backends", "BACKEND_VARIABLE"),
+    "DEFAULT_BACKEND": ("model.backends", "DEFAULT_BACKEND"),
+    "prefer_backend": ("model.backends", "prefer"),
+    # photos and thumbnails
+    "ThumbnailCache": ("ingest.thumbnails", "ThumbnailCache"),
+    "UnreadableImage": ("ingest.decode", "UnreadableImage"),
+    # watching folders (core/ingest/watch.py)
+    "Watcher": ("ingest.watch", "Watcher"),
+    "FolderStatus": ("ingest.watch", "FolderStatus"),
+    "WatchBatch": ("ingest.watch", "Batch"),
+    "WatchStopped": ("ingest.watch", "Stopped"),
+    "FOLDER_UNAVAILABLE": ("ingest.watch", "UNAVAILABLE"),
+    "describe_changes": ("ingest.watch", "describe"),
+    # export, backup
+    "prediction_record": ("interop.export", "prediction_record"),
+    "write_predictions": ("interop.export", "write"),
+    "write_predictions_file": ("interop.export", "write_file"),
+    "backup_library": ("store.backup", "backup"),
+    "restore_library": ("store.backup", "restore"),
+    # `phototag eval` (core/evaluation/)
+    "run_evaluation": ("evaluation.run", "run_evaluation"),
+    "parse_methods": ("evaluation.run", "parse_methods"),
+    "parse_shots": ("evaluation.run", "parse_shots"),
+    "EVAL_CSV_NAME": ("evaluation.report", "CSV_NAME"),
+    "EVAL_PLOT_NAME": ("evaluation.report", "PLOT_NAME"),
+    "eval_json_record": ("evaluation.report", "json_record"),
+    "eval_table": ("evaluation.report", "table"),
+    "write_eval_csv": ("evaluation.report", "write_csv"),
+    "write_eval_plot": ("evaluation.report", "write_plot"),
+}
+
+__all__ = sorted(_PUBLIC)
+
+
+def __getattr__(name: str):
+    """Import a public name's module on first use and keep the name here."""
+    if name not in _PUBLIC:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    module, attribute = _PUBLIC[name]
+    value = getattr(import_module(f"{__name__}.{module}"), attribute)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
+
+if TYPE_CHECKING:  # what type checkers see; tests/test_public_api.py keeps it equal to _PUBLIC
+    from phototag.core.browse import LabelScore
+    from phototag.core.browsing import LabelReview, PhotoDetails, PhotoLabel, PhotoRef
+    from phototag.core.errors import (
+        EnvironmentProblem,
+        PhototagError,
+        UserError,
+        WeightsMissing,
+    )
+    from phototag.core.evaluation.report import CSV_NAME as EVAL_CSV_NAME
+    from phototag.core.evaluation.report import PLOT_NAME as EVAL_PLOT_NAME
+    from phototag.core.evaluation.report import json_record as eval_json_record
+    from phototag.core.evaluation.report import table as eval_table
+    from phototag.core.evaluation.report import write_csv as write_eval_csv
+    from phototag.core.evaluation.report import write_plot as write_eval_plot
+    from phototag.core.evaluation.run import parse_methods, parse_shots, run_evaluation
+    from phototag.core.ingest.decode import UnreadableImage
+    from phototag.core.ingest.thumbnails import ThumbnailCache
+    from phototag.core.ingest.watch import UNAVAILABLE as FOLDER_UNAVAILABLE
+    from phototag.core.ingest.watch import Batch as WatchBatch
+    from phototag.core.ingest.watch import FolderStatus, Watcher
+    from phototag.core.ingest.watch import Stopped as WatchStopped
+    from phototag.core.ingest.watch import describe as describe_changes
+    from phototag.core.interop.export import prediction_record
+    from phototag.core.interop.export import write as write_predictions
+    from phototag.core.interop.export import write_file as write_predictions_file
+    from phototag.core.library import (
+        ExampleChange,
+        Folder,
+        LabelInfo,
+        Library,
+        ModelInfo,
+        Prediction,
+        ProjectionChange,
+        Status,
+        library_root,
+    )
+    from phototag.core.model.backends import BACKEND_VARIABLE, BACKENDS, DEFAULT_BACKEND
+    from phototag.core.model.backends import prefer as prefer_backend
+    from phototag.core.model.encoder import download_weights, weights_available
+    from phototag.core.model.specs import ModelSpec, get_spec, model_specs
+    from phototag.core.options import DEFAULT_MODEL, EVAL_SEEDS, EVAL_SHOTS, LIBRARY_VARIABLE
+    from phototag.core.store.backup import backup as backup_library
+    from phototag.core.store.backup import restore as restore_library

@@ -22,11 +22,12 @@ from phototag.core.browsing import (
     best_first,
 )
 from phototag.core.errors import UserError
-from phototag.core.labels.methods import METHOD_SETTING, effective_method
+from phototag.core.labels.methods import effective_method
 from phototag.core.labels.names import require_label
 from phototag.core.labels.state import LabelHead, LabelState, ModelView
 from phototag.core.labels.thresholds import probability
 from phototag.core.model.specs import get_spec
+from phototag.core.options import LIBRARY_METHOD
 from phototag.core.store import labels as stored
 from phototag.core.store import photos as files
 from phototag.core.store.database import Store, printable
@@ -305,7 +306,7 @@ class Browser:
             for column, head in enumerate(view.heads):
                 confirmed_rows = len(view.matrix.rows(head.ids(1)))
                 applied[head.label_id] = (int(decided[column]) - confirmed_rows, head)
-        library_method = self.store.setting(METHOD_SETTING)
+        library_method = LIBRARY_METHOD.read(self.store)
         result = []
         for row in stored.all_labels(self.store, by_name=True):
             count = counts.get(row.id, stored.ExampleCounts(0, 0))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,6 @@ from phototag.core.errors import UserError
 from phototag.core.ingest import scan as ingest
 from phototag.core.interop import keywords, packs, selection
 from phototag.core.labels.methods import (
-    METHOD_SETTING,
     available_methods,
     check_method,
     effective_method,
@@ -46,6 +46,7 @@ from phototag.core.model.encoders import Encoders
 from phototag.core.model.encoders import canonical as canonical_path
 from phototag.core.model.prolip import DEFAULT_STEPS
 from phototag.core.model.refine import ProjectionChange
+from phototag.core.options import LIBRARY_METHOD, LIBRARY_VARIABLE, SIDECARS_ON_CONFIRM
 from phototag.core.paths import default_library_dir
 from phototag.core.store import labels as stored
 from phototag.core.store import photos as files
@@ -65,13 +66,12 @@ __all__ = [
     "library_root",
 ]
 
-SIDECARS_ON_CONFIRM = "xmp_sidecars_on_confirm"
 NOTHING_SCANNED = "nothing is scanned yet: run 'phototag scan' first"
 
 
 def library_root(root: str | Path | None = None) -> Path:
     """The library folder chosen: root, else $PHOTOTAG_LIBRARY, else the per-user default."""
-    chosen = root or os.environ.get("PHOTOTAG_LIBRARY") or default_library_dir()
+    chosen = root or os.environ.get(LIBRARY_VARIABLE) or default_library_dir()
     return Path(chosen).expanduser().absolute()
 
 
@@ -203,16 +203,26 @@ class Library:
 
     def tag(self, label: str, paths: Iterable[str | Path]) -> ExampleChange:
         """Confirm that these photos carry the label (creating the label if it is new)."""
-        return self._set_examples(label, paths, polarity=1)
+        return self._decide(label, paths, polarity=1)
 
     def reject(self, label: str, paths: Iterable[str | Path]) -> ExampleChange:
         """Record that these photos do not carry the label: the model may not give it to them,
         and the label's threshold moves away from them."""
-        return self._set_examples(label, paths, polarity=-1)
+        return self._decide(label, paths, polarity=-1)
 
     def untag(self, label: str, paths: Iterable[str | Path]) -> ExampleChange:
         """Withdraw a confirmation or a rejection: the photo goes back to the model's judgement."""
-        return self._set_examples(label, paths, polarity=0)
+        return self._decide(label, paths, polarity=0)
+
+    def _decide(self, label: str, paths: Iterable[str | Path], polarity: int) -> ExampleChange:
+        """Record a decision, then keep the photos' sidecars in step when the library asks for
+        it, so a decision from the command line reaches Lightroom as one from the GUI does."""
+        paths = list(paths)
+        change = self._set_examples(label, paths, polarity)
+        if not self.sidecars_on_confirm:
+            return change
+        failed = self.write_sidecars(paths).failed
+        return replace(change, sidecars_failed=failed)
 
     def _resolve_photos(self, paths: Iterable[str | Path]) -> tuple[list[int], list[str]]:
         """Image ids for paths (files, or folders meaning every photo below them)."""
@@ -281,11 +291,11 @@ class Library:
 
     def method(self) -> str:
         """The library's method: every label without its own choice uses it."""
-        return effective_method(None, self.store.setting(METHOD_SETTING))
+        return effective_method(None, LIBRARY_METHOD.read(self.store))
 
     def set_method(self, name: str) -> None:
         """Choose the library's method; its labels are refitted and recalibrated at once."""
-        self.store.set_setting(METHOD_SETTING, check_method(name))
+        LIBRARY_METHOD.write(self.store, check_method(name))
         self._refit_all()
 
     def set_label_method(self, label: str, name: str | None) -> str:
@@ -467,12 +477,13 @@ class Library:
 
     @property
     def sidecars_on_confirm(self) -> bool:
-        """Whether the GUI updates a photo's sidecar whenever the user decides a label on it."""
-        return self.store.setting(SIDECARS_ON_CONFIRM) == "1"
+        """Whether tag, reject and untag update the photos' XMP sidecars (the GUI's File menu
+        switch; kept in the library, so the command line follows it too)."""
+        return bool(SIDECARS_ON_CONFIRM.read(self.store))
 
     @sidecars_on_confirm.setter
     def sidecars_on_confirm(self, enabled: bool) -> None:
-        self.store.set_setting(SIDECARS_ON_CONFIRM, "1" if enabled else "0")
+        SIDECARS_ON_CONFIRM.write(self.store, enabled)
 
     def _model_key(self) -> str | None:
         model = self._active_model()

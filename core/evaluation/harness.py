@@ -29,12 +29,10 @@ from phototag.core.evaluation.metrics import (
     top1,
 )
 from phototag.core.model.adam import single_threaded
+from phototag.core.options import EVAL_GROUPS, EVAL_SEEDS
 
 METRICS = ("top1", "map", "micro_f1", "macro_f1")
 SCORE_BLOCK = 10_000
-DEFAULT_SHOTS = (1, 2, 4, 8, 16)
-DEFAULT_SEEDS = 5
-DEFAULT_GROUPS = 2
 
 
 @dataclass
@@ -114,10 +112,10 @@ def evaluate(
     data: EmbeddedSet,
     approaches: list[Approach],
     shots: list[int],
-    seeds: int = DEFAULT_SEEDS,
+    seeds: int = EVAL_SEEDS,
     *,
     prompts: bool = False,
-    groups: int = DEFAULT_GROUPS,
+    groups: int = EVAL_GROUPS,
     progress: Callable[[int, int], None] | None = None,
 ) -> Report:
     with single_threaded():

@@ -237,6 +237,12 @@ class Watcher:
         self._thread = threading.Thread(target=self._run, name="phototag-watcher", daemon=True)
         self._thread.start()
 
+    def run(self) -> None:
+        """Watch on the calling thread until stop() (from another thread): for a caller that
+        runs its background work on threads of its own, like the GUI's task helper. The last
+        event is Stopped, as with start()."""
+        self._run()
+
     def stop(self, timeout: float | None = None) -> None:
         """Stop and wait for the thread. The photos in hand are finished and committed; changes
         that had not settled yet are found by the reconcile at the next start."""

@@ -18,7 +18,6 @@ from phototag.core.errors import UserError
 from phototag.core.labels.heads import DEFAULT_METHOD, METHODS, Examples, Head, get_method
 from phototag.core.labels.scoring import EmbeddingMatrix
 
-METHOD_SETTING = "method"
 MWI_SUMMARY = (
     "Multi-label Weight Imprinting: the mean of a label's examples, updated exactly and "
     "instantly as you teach it (the default)"

@@ -14,17 +14,18 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from phototag.core.labels.heads import DEFAULT_METHOD, Head, get_method
 from phototag.core.labels.heads.stored import examples_digest, head_from_bytes, head_to_bytes
 from phototag.core.labels.imprint import Prototype
-from phototag.core.labels.methods import METHOD_SETTING, effective_method, head_examples
+from phototag.core.labels.methods import effective_method, head_examples
 from phototag.core.labels.methods import uses_others as method_uses_others
 from phototag.core.labels.scoring import EmbeddingMatrix
 from phototag.core.labels.thresholds import Calibration, calibrate, probability
+from phototag.core.options import LIBRARY_METHOD
 from phototag.core.store import labels as stored
 from phototag.core.store import photos
 from phototag.core.store.database import Store
@@ -42,6 +43,8 @@ class ExampleChange:
     changed: int
     unchanged: int
     not_found: list[str]
+    sidecars_failed: list[tuple[str, str]] = field(default_factory=list)
+    """(path, reason) of sidecars the library's sidecars-on-confirm setting could not write."""
 
 
 @dataclass
@@ -211,7 +214,7 @@ class LabelState:
     # ----- heads from the database -----------------------------------------------------------
 
     def method_for(self, label: LabelRow) -> str:
-        return effective_method(label.method, self.store.setting(METHOD_SETTING))
+        return effective_method(label.method, LIBRARY_METHOD.read(self.store))
 
     def _prior(
         self, view: ModelView, label: LabelRow, saved: SavedWeights | None

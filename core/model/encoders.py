@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 
 from phototag.core.model import projection as projections
-from phototag.core.model.specs import DEFAULT_MODEL, get_spec
+from phototag.core.model.specs import get_spec
+from phototag.core.options import DEFAULT_MODEL
 from phototag.core.store import photos
 from phototag.core.store.database import Store
 

@@ -23,7 +23,6 @@ class ModelSpec:
     meaningless: bool = False
 
 
-DEFAULT_MODEL = "ViT-B-32"
 TINY_MODEL = "tiny-random"
 
 _SPECS = (

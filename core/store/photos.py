@@ -13,9 +13,8 @@ from typing import TypedDict
 
 import numpy as np
 
+from phototag.core.options import ACTIVE_MODEL
 from phototag.core.store.database import Store, now
-
-ACTIVE_MODEL = "active_model"
 
 
 class ModelRow(TypedDict):
@@ -156,7 +155,7 @@ def model_with_key(store: Store, key: str) -> ModelRow | None:
 
 def active_model(store: Store) -> ModelRow | None:
     """The model the library embeds with now (the last one a scan used)."""
-    key = store.setting(ACTIVE_MODEL)
+    key = ACTIVE_MODEL.read(store)
     return None if key is None else model_with_key(store, key)
 
 
@@ -186,7 +185,7 @@ def register_model(
         conn.execute(
             "INSERT INTO settings(key, value) VALUES (?, ?) "
             "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            (ACTIVE_MODEL, key),
+            (ACTIVE_MODEL.key, key),
         )
 
 

@@ -195,3 +195,37 @@ def test_embedding_without_exiftool_says_how_to_get_it(phototag, own, monkeypatc
     assert result.code == 2
     assert "needs ExifTool, which is not installed" in result.err
     assert "libimage-exiftool-perl" in result.err
+
+
+def test_tag_writes_sidecars_when_the_library_asks_for_it(phototag, own):
+    """The GUI's "Write XMP sidecars when I confirm" is the library's setting: `phototag tag`,
+    `reject` and `untag` follow it too, and the setting off writes nothing."""
+    from phototag.core.interop import xmp
+
+    root, folder = own
+    assert phototag("tag", "red", folder / "red_00.jpg", library=root).code == 0
+    assert not (folder / "red_00.jpg.xmp").exists()
+    with Library(root) as library:
+        library.sidecars_on_confirm = True
+
+    assert phototag("tag", "red", folder / "red_01.jpg", library=root).code == 0
+    sidecar = folder / "red_01.jpg.xmp"
+    assert xmp.read(sidecar).keywords(xmp.SUBJECT) == ["red"]
+    assert keywords(sidecar)["XMP-dc:Subject"] == ["red"]
+
+    assert phototag("untag", "red", folder / "red_01.jpg", library=root).code == 0
+    assert keywords(sidecar)["XMP-dc:Subject"] == []
+    assert not (folder / "red_00.jpg.xmp").exists()
+
+
+def test_tag_reports_a_sidecar_it_cannot_write(phototag, own):
+    root, folder = own
+    with Library(root) as library:
+        library.sidecars_on_confirm = True
+    (folder / "red_02.jpg.xmp").write_text("<broken", encoding="utf-8")
+
+    result = phototag("tag", "red", folder / "red_02.jpg", library=root)
+
+    assert result.code == 1
+    assert result.out.strip() == "red: 1 photos confirmed, 0 already so"
+    assert f"cannot write {folder / 'red_02.jpg.xmp'}: not valid XML" in result.err
