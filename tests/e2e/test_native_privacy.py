@@ -11,7 +11,6 @@ it believes it runs under CI, which is why the CI markers are taken out of the e
 
 from __future__ import annotations
 
-import os
 import signal
 import sqlite3
 import subprocess
@@ -22,23 +21,14 @@ from pathlib import Path
 import pytest
 
 from tests.photos import write_photo
-
-PHOTOTAG = Path(sys.executable).with_name("phototag")
-
-# Variables by which ONNX Runtime (and libraries like it) recognise a CI run and suppress
-# telemetry: a proof run with them set would pass whatever Phototag does.
-CI_MARKERS = (
-    "CI",
-    "GITHUB_ACTIONS",
-    "TF_BUILD",
-    "BUILD_BUILDID",
-    "JENKINS_URL",
-    "GITLAB_CI",
-    "TEAMCITY_VERSION",
-    "TRAVIS",
-    "CIRCLECI",
-    "BUILDKITE",
-    "ORT_DISABLE_TELEMETRY",  # the test process imported phototag.core, which sets it
+from tests.strace import (
+    PHOTOTAG,
+    find_strace,
+    inet_sockets,
+    kill_group,
+    private_env,
+    signal_tracee,
+    traced,
 )
 
 # ONNX Runtime's first upload attempt came 9.2-9.4 s after its session was made (ORT 1.32);
@@ -62,57 +52,7 @@ time.sleep(3600)
 @pytest.fixture(scope="module")
 def strace() -> str:
     """strace is installed by `make test` (the Makefile's tools target), like exiftool."""
-    path = subprocess.run(["which", "strace"], capture_output=True, text=True).stdout.strip()
-    if not path:
-        pytest.fail("strace is missing: `make test` installs it (Debian: apt-get install strace)")
-    return path
-
-
-def _private_env(home: Path) -> dict[str, str]:
-    """A fresh user: its own HOME and XDG folders, and no sign of running under CI."""
-    env = {k: v for k, v in os.environ.items() if k not in CI_MARKERS}
-    env.update(
-        HOME=str(home),
-        XDG_DATA_HOME=str(home / ".local" / "share"),
-        XDG_CACHE_HOME=str(home / ".cache"),
-        XDG_CONFIG_HOME=str(home / ".config"),
-        HF_HOME=str(home / ".cache" / "huggingface"),
-        QT_QPA_PLATFORM="offscreen",
-    )
-    env.pop("HF_HUB_CACHE", None)
-    home.mkdir(parents=True)
-    return env
-
-
-def _traced(strace: str, trace: Path, argv: list[str], env: dict[str, str]) -> subprocess.Popen:
-    return subprocess.Popen(
-        [strace, "-f", "-qq", "-e", "trace=socket", "-o", str(trace), *argv],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-
-
-def _signal_tracee(tracer: subprocess.Popen, sig: int) -> None:
-    """strace passes no signal on: the command it started gets it directly, and strace then
-    ends with the command's own exit code."""
-    children = Path(f"/proc/{tracer.pid}/task/{tracer.pid}/children").read_text().split()
-    for child in children:
-        os.kill(int(child), sig)
-
-
-def _kill_group(tracer: subprocess.Popen) -> None:
-    os.killpg(tracer.pid, signal.SIGKILL)
-    tracer.communicate()
-
-
-def _inet_sockets(trace: Path) -> list[str]:
-    if not trace.exists():
-        return []
-    return [line for line in trace.read_text().splitlines() if "AF_INET" in line]
+    return find_strace()
 
 
 def _files_under(home: Path) -> set[Path]:
@@ -131,20 +71,20 @@ def telemetry_delay(strace, tmp_path_factory) -> float:
     socket in this environment: the positive control, and how long `watch` is held below."""
     root = tmp_path_factory.mktemp("control")
     home, trace = root / "home", root / "trace.txt"
-    env = _private_env(home)
-    control = _traced(strace, trace, [sys.executable, "-c", BARE_SESSION], env)
+    env = private_env(home)
+    control = traced(strace, trace, [sys.executable, "-c", BARE_SESSION], env)
     try:
         assert control.stdout is not None
         assert control.stdout.readline().strip() == "session", control.communicate()
         started = time.monotonic()
-        while not _inet_sockets(trace):
+        while not inet_sockets(trace):
             assert control.poll() is None, control.communicate()
             if time.monotonic() - started > CONTROL_PATIENCE_S:
                 pytest.fail("ONNX Runtime's telemetry never showed: this proof would be blind")
             time.sleep(0.2)
         delay = time.monotonic() - started
     finally:
-        _kill_group(control)
+        kill_group(control)
     assert any("Microsoft" in str(path) for path in _files_under(home)), _files_under(home)
     return delay
 
@@ -157,7 +97,7 @@ def test_scan_and_watch_open_no_internet_socket_and_write_only_their_own_files(
     strace, telemetry_delay, tmp_path
 ):
     home = tmp_path / "home"
-    env = _private_env(home)
+    env = private_env(home)
     photos = tmp_path / "photos"
     for index in range(4):
         write_photo(photos / f"p{index}.jpg", ["red" if index % 2 else "blue"], seed=index)
@@ -167,13 +107,13 @@ def test_scan_and_watch_open_no_internet_socket_and_write_only_their_own_files(
     steps = [["folders", "add", str(photos)], ["scan", "--model", "tiny-random"]]
     for step, args in enumerate(steps):
         trace = tmp_path / f"step{step}.txt"
-        process = _traced(strace, trace, base + args, env)
+        process = traced(strace, trace, base + args, env)
         out, err = process.communicate(timeout=600)
         assert process.returncode == 0, (args, out, err)
-        assert _inet_sockets(trace) == [], args
+        assert inet_sockets(trace) == [], args
 
     trace = tmp_path / "watch.txt"
-    watch = _traced(strace, trace, [*base, "watch"], env)
+    watch = traced(strace, trace, [*base, "watch"], env)
     try:
         arrived = photos / "arrived.jpg"
         time.sleep(3)  # let the watcher catch up with the folder before the photo arrives
@@ -191,14 +131,14 @@ def test_scan_and_watch_open_no_internet_socket_and_write_only_their_own_files(
             time.sleep(0.5)
     finally:
         if watch.poll() is None:
-            _signal_tracee(watch, signal.SIGTERM)
+            signal_tracee(watch, signal.SIGTERM)
         try:
             out, err = watch.communicate(timeout=120)
         except subprocess.TimeoutExpired:
-            _kill_group(watch)
+            kill_group(watch)
             raise
     assert watch.returncode == 0, (out, err)
-    assert _inet_sockets(trace) == []
+    assert inet_sockets(trace) == []
 
     written = _files_under(home)
     own = (Path(".local/share/phototag"), Path(".cache/phototag"), Path(".config/phototag"))

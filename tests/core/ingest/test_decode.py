@@ -6,6 +6,8 @@ from __future__ import annotations
 import io
 import os
 import struct
+import subprocess
+import sys
 import warnings
 import zlib
 from pathlib import Path
@@ -21,6 +23,7 @@ from phototag.core.ingest.decode import (
     decode_image,
     is_image_path,
 )
+from tests.privileges import without_file_privileges
 
 RED = (255, 0, 0)
 GREEN = (0, 255, 0)
@@ -398,13 +401,34 @@ def test_named_pipe_does_not_hang(tmp_path: Path) -> None:
     assert _reason(fifo) == "not a regular file"
 
 
-@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root reads anyway")
+DECODE_ONE = """
+import sys
+from pathlib import Path
+from phototag.core.ingest.decode import UnreadableImage, decode_image
+try:
+    decode_image(Path(sys.argv[1]))
+except UnreadableImage as exc:
+    print(exc.reason)
+else:
+    print("decoded")
+"""
+
+
+def _reason_without_file_privileges(path: Path) -> str:
+    """decode_image's verdict in a process that file permissions bind, root or not."""
+    argv = without_file_privileges([sys.executable, "-c", DECODE_ONE, str(path)])
+    completed = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 0, completed.stderr
+    return completed.stdout.strip()
+
+
 def test_permission_denied(tmp_path: Path) -> None:
     path = tmp_path / "locked.jpg"
     Image.new("RGB", (10, 10)).save(path)
+    assert _reason_without_file_privileges(path) == "decoded"  # the same process can read
     path.chmod(0)
     try:
-        assert _reason(path) == "permission denied"
+        assert _reason_without_file_privileges(path) == "permission denied"
     finally:
         path.chmod(0o644)
 
