@@ -8,9 +8,10 @@ process (GUI and CLI on one library) waits for the lock instead of failing.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -215,6 +216,16 @@ def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+def _create_private(root: Path, database: Path) -> None:
+    """The library's folder (0700) and database file (0600) when they are new: embeddings and
+    labels are the user's alone. SQLite gives the -wal and -shm files the database file's own
+    mode, so they are private too; exports, backups and thumbnails are written 0600 by
+    core/atomic.py's mkstemp. An existing folder keeps the mode its owner gave it."""
+    root.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with suppress(FileExistsError):
+        os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 class Store:
     """One connection to a library database, in autocommit mode with explicit transactions.
 
@@ -226,7 +237,7 @@ class Store:
         self.root = root
         self.path = root / DB_NAME
         try:
-            root.mkdir(parents=True, exist_ok=True)
+            _create_private(root, self.path)
             conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             self.db = sqlite_utils.Database(conn)
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")

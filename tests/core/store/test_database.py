@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import stat
 
 import pytest
 
@@ -82,3 +84,25 @@ def test_a_file_that_is_not_a_database_is_an_environment_problem(tmp_path):
     (tmp_path / "library.db").write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(EnvironmentProblem, match="cannot open the library"):
         Store(tmp_path)
+
+
+def test_a_new_library_is_private_to_its_owner_whatever_the_umask(tmp_path):
+    """Embeddings and labels are the user's alone: a permissive umask (022, the common default)
+    must not make the database, its WAL or its shared-memory file readable by others."""
+    previous = os.umask(0o022)
+    try:
+        root = tmp_path / "new" / "library"
+        store = Store(root)
+        store.set_setting("probe", "1")  # a write, so the -wal and -shm files exist
+        modes = {
+            path.name: stat.S_IMODE(path.stat().st_mode) for path in [root, *sorted(root.iterdir())]
+        }
+        store.db.conn.close()
+    finally:
+        os.umask(previous)
+    assert modes == {
+        "library": 0o700,
+        "library.db": 0o600,
+        "library.db-shm": 0o600,
+        "library.db-wal": 0o600,
+    }
