@@ -138,10 +138,14 @@ class ModelView:
 
 
 def load_matrix(store: Store, model: ModelRow) -> EmbeddingMatrix:
-    ids, embeddings = photos.embeddings(store, model)
-    if not len(ids):
+    stored = photos.embeddings(store, model)
+    if stored.damaged:
+        # A damaged row would poison every score it touches (NaN reaches predict's JSON) or
+        # break the matrix's shape; it is derived data, so it goes, and the next scan repairs it.
+        photos.forget_embeddings(store, model, stored.damaged)
+    if not len(stored.ids):
         return EmbeddingMatrix.empty(model["embed_dim"])
-    return EmbeddingMatrix(ids, embeddings)
+    return EmbeddingMatrix(stored.ids, stored.matrix)
 
 
 class LabelState:

@@ -265,15 +265,47 @@ def embedded_count(store: Store, model_id: int) -> int:
     ).fetchone()[0]
 
 
-def embeddings(store: Store, model: ModelRow) -> tuple[np.ndarray, np.ndarray]:
-    """(image ids, one embedding per row) of every image embedded with the model, by id."""
+@dataclass(frozen=True)
+class StoredEmbeddings:
+    """The model's sound embeddings, by image id, and the ids of rows that are not: a blob of
+    the wrong size or type, a feature of the wrong size, or a value that is not finite (a
+    damaged page or a foreign write; integrity_check passes on all of them)."""
+
+    ids: np.ndarray
+    matrix: np.ndarray
+    damaged: list[int]
+
+
+def embeddings(store: Store, model: ModelRow) -> StoredEmbeddings:
+    """Every image embedded with the model, by id; damaged rows are left out and named."""
     rows = store.conn.execute(
-        "SELECT image_id, embedding FROM embeddings WHERE model_id = ? ORDER BY image_id",
+        "SELECT image_id, embedding, length(feature) FROM embeddings WHERE model_id = ? "
+        "ORDER BY image_id",
         (model["id"],),
     ).fetchall()
-    ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-    flat = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32)
-    return ids, flat.reshape(len(rows), model["embed_dim"])
+    size, feature_size = 4 * model["embed_dim"], 4 * model["feature_dim"]
+    shaped = [
+        r for r in rows if isinstance(r[1], bytes) and len(r[1]) == size and r[2] == feature_size
+    ]
+    shaped_ids = {r[0] for r in shaped}
+    damaged = [r[0] for r in rows if r[0] not in shaped_ids]
+    ids = np.fromiter((r[0] for r in shaped), dtype=np.int64, count=len(shaped))
+    flat = np.frombuffer(b"".join(r[1] for r in shaped), dtype=np.float32)
+    matrix = flat.reshape(len(shaped), model["embed_dim"])
+    finite = np.isfinite(matrix).all(axis=1)
+    if not finite.all():
+        damaged += ids[~finite].tolist()
+        ids, matrix = ids[finite], matrix[finite]
+    return StoredEmbeddings(ids, matrix, sorted(damaged))
+
+
+def forget_embeddings(store: Store, model: ModelRow, image_ids: list[int]) -> None:
+    """Drop these images' embeddings (derived data): the next scan embeds them again."""
+    with store.transaction() as conn:
+        conn.executemany(
+            "DELETE FROM embeddings WHERE model_id = ? AND image_id = ?",
+            [(model["id"], image_id) for image_id in image_ids],
+        )
 
 
 def features(store: Store, model: ModelRow, images: list[int]) -> np.ndarray:
