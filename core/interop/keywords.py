@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from phototag.core.atomic import NotAFile
 from phototag.core.errors import UserError
 from phototag.core.interop import exiftool, xmp
 from phototag.core.interop.xmp import FIELDS, HIERARCHICAL, SUBJECT, TAGS_LIST, Tag
@@ -117,7 +118,7 @@ def write_sidecars(store: Store, photos: Iterable[PhotoLabels], model: str | Non
         sidecar = names.to_write(Path(photo))
         try:
             written = _write_sidecar(store, sidecar, _tags(labels, paths), model)
-        except (OSError, xmp.XmpError) as exc:
+        except (OSError, xmp.XmpError, NotAFile) as exc:
             report.failed.append((printable(str(sidecar)), _reason(exc)))
             continue
         if written:

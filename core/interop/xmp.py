@@ -28,7 +28,7 @@ from xml.etree.ElementTree import Element, ParseError, SubElement
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import iterparse
 
-from phototag.core.atomic import replacing
+from phototag.core.atomic import NotAFile, replacing, require_regular_or_absent
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 XMPMETA = "adobe:ns:meta/"
@@ -432,6 +432,12 @@ class Merge:
 
 
 def read(path: Path) -> Packet:
+    """A sidecar's packet; a symbolic link or anything but a regular file is refused, so a
+    sidecar planted as a link never makes Phototag read (or learn keywords from) its target."""
+    try:
+        require_regular_or_absent(path)
+    except NotAFile as exc:
+        raise XmpError(str(exc)) from None
     with open(path, "rb") as handle:
         data = handle.read(MAX_SIDECAR_BYTES + 1)
     if len(data) > MAX_SIDECAR_BYTES:
