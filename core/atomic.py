@@ -28,10 +28,11 @@ def require_regular_or_absent(path: Path) -> None:
     if stat.S_ISLNK(mode):
         raise NotAFile(f"{path} is a symbolic link: give the path of the file itself")
     if not stat.S_ISREG(mode):
-        raise NotAFile(f"{path} is not a regular file ({_kind(mode)}): give a file's path")
+        raise NotAFile(f"{path} is not a regular file ({file_kind(mode)}): give a file's path")
 
 
-def _kind(mode: int) -> str:
+def file_kind(mode: int) -> str:
+    """What a stat mode that is not a regular file's names: 'a FIFO', 'a character device'..."""
     kinds = [
         (stat.S_ISFIFO, "a FIFO"),
         (stat.S_ISCHR, "a character device"),

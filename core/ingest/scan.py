@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from phototag.core.atomic import file_kind
 from phototag.core.ingest.decode import is_image_path
 from phototag.core.ingest.decode_pool import Pixels, decode_in_order
 from phototag.core.ingest.hashing import content_hash
@@ -214,10 +215,12 @@ class Ingest:
         self._newly_missing: set[int] = set()
         self._linked_images: list[int] = []
         self._embedded_images = ingest_sql.embedded_image_ids(store, model_id)
+        self._roots: list[str] = []
 
     def run(self, folders: list[dict], targets: list[str]) -> ScanReport:
         """Update every target (a file or folder, present or gone) inside a library folder."""
         inner_dirs = {f["path"] for f in folders} | {os.path.realpath(self.store.root)}
+        self._roots = [os.path.realpath(f["path"]) for f in folders]
         plan: list[tuple[dict, list[str], list]] = []
         for folder, paths in self._by_folder(folders, targets):
             problem = folder_problem(self.store, folder)
@@ -285,10 +288,27 @@ class Ingest:
         except OSError as exc:
             self._record_unreadable(str(path), folder_id, _unreadable_reason(exc))
             return None
+        refusal = self._refusal(path, info.st_mode)
+        if refusal is not None:
+            self._record_unreadable(str(path), folder_id, refusal)
+            return None
         if info.st_size == 0:
             self._record_unreadable(str(path), folder_id, "empty file (0 bytes)")
             return None
         return _Candidate(str(path), folder_id, info.st_size, info.st_mtime_ns)
+
+    def _refusal(self, path: Path, mode: int) -> str | None:
+        """Why a name is not read as a photo although it looks like one. Only regular files
+        inside the library's folders are read: a link is followed when its target is in one of
+        them (the same photo under another name), never out of them, so `passwd.jpg` linked to
+        /etc/passwd is listed, not read; FIFOs and devices would block or never end."""
+        if not stat.S_ISREG(mode):
+            return f"not a regular file ({file_kind(mode)})"
+        if path.is_symlink():
+            target = os.path.realpath(path)
+            if not any(is_within(target, root) for root in self._roots):
+                return "a symbolic link to a file outside the library's folders"
+        return None
 
     def _is_unchanged(self, candidate: _Candidate, row: FileRow | None) -> bool:
         return (
