@@ -35,7 +35,7 @@ from phototag.core.atomic import replacing
 from phototag.core.errors import UserError
 from phototag.core.labels.names import clean_label_name, find_label, require_label
 from phototag.core.labels.state import LabelHead
-from phototag.core.labels.thresholds import Calibration
+from phototag.core.labels.thresholds import MIN_SPREAD, SLOPE_SPREADS, Calibration
 from phototag.core.store import labels, photos
 from phototag.core.store.database import Store, now
 from phototag.core.store.labels import LabelRow, PackRow
@@ -46,6 +46,12 @@ VERSION = 1
 MAX_PACK_BYTES = 1_000_000
 MAX_DIMS = 16_384
 UNIT_TOLERANCE = 1e-3
+# n_pos and projection_version are stored as SQLite integers (at most 2**63 - 1); no label has
+# more than a billion examples, so a larger count is damage or an attack (2**64 overflowed).
+MAX_COUNT = 10**9
+# The steepest slope the calibrator itself can give (core/labels/thresholds.py): a pack claiming
+# a steeper one (1e9 was accepted) would turn every score into 0 or 1.
+MAX_SLOPE = SLOPE_SPREADS / MIN_SPREAD
 
 
 @dataclass(frozen=True)
@@ -130,6 +136,8 @@ def parse(raw: bytes) -> Pack:
         document = json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
     except (UnicodeDecodeError, ValueError) as exc:
         raise UserError(f"not JSON ({exc})") from None
+    except RecursionError:
+        raise UserError("JSON nested too deeply to be a pack") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise UserError(f"not a {FORMAT} file")
     version = document.get("version")
@@ -146,7 +154,7 @@ def parse(raw: bytes) -> Pack:
         n_pos=_count(document, "n_pos"),
         calibration=Calibration(
             threshold=_number(document, "threshold", -1.0, 1.0),
-            slope=_number(document, "slope", 0.0, 1e9, above_low=True),
+            slope=_number(document, "slope", 0.0, MAX_SLOPE, above_low=True),
         ),
         model_key=_field(model, "key", str),
         model_name=_field(model, "name", str),
@@ -173,8 +181,8 @@ def _optional_text(document: dict, name: str) -> str | None:
 
 def _count(document: dict, name: str) -> int:
     value = _field(document, name, int)
-    if value < 0:
-        raise UserError(f"field {name!r} is negative")
+    if not 0 <= value <= MAX_COUNT:
+        raise UserError(f"field {name!r} = {value} is out of range (0 to {MAX_COUNT})")
     return value
 
 

@@ -140,6 +140,10 @@ def _wrong_dimension(pack: dict) -> None:
         (lambda p: p.update(version=99), "format version 99"),
         (lambda p: p["model"].update(embed_dim=10**9), "out of range"),
         (lambda p: p.update(label="a/b"), "reserved"),
+        (lambda p: p.update(n_pos=2**64), "'n_pos' = 18446744073709551616 is out of range"),
+        (lambda p: p["model"].update(projection_version=2**63), "out of range"),
+        (lambda p: p.update(slope=1e9), "'slope' = 1000000000.0 is out of range"),
+        (lambda p: p.update(prompt=[[[]]] * 2), "not text"),
     ],
 )
 def test_a_changed_or_damaged_pack_is_refused_in_one_line(
@@ -183,7 +187,7 @@ class _Payload:
         return (open, (str(self.marker), "w"))
 
 
-@pytest.mark.parametrize("kind", ["pickle", "npz", "empty", "huge", "text"])
+@pytest.mark.parametrize("kind", ["pickle", "npz", "empty", "huge", "text", "deep"])
 def test_files_that_are_not_packs_are_refused_without_being_loaded(
     phototag, other_library, tmp_path, kind
 ):
@@ -196,6 +200,10 @@ def test_files_that_are_not_packs_are_refused_without_being_loaded(
         shutil.move(tmp_path / "arrays.npz", path)
     elif kind == "empty":
         path.write_bytes(b"")
+    elif kind == "deep":  # 200 KB of nesting: json's recursion limit, not the size cap
+        path.write_text(
+            '{"format": "phototag-classifier-pack", "x": ' + "[" * 100_000 + "]" * 100_000 + "}"
+        )
     elif kind == "huge":
         path.write_text('{"format": "phototag-classifier-pack", "x": "' + "a" * 2_000_000 + '"}')
     else:
