@@ -115,8 +115,9 @@ def write_sidecars(store: Store, photos: Iterable[PhotoLabels], model: str | Non
     names = xmp.SidecarNames()
     paths = label_paths(store)
     for photo, labels in photos:
-        sidecar = names.to_write(Path(photo))
+        sidecar = xmp.extension_kept(Path(photo))
         try:
+            sidecar = names.to_write(Path(photo))
             written = _write_sidecar(store, sidecar, _tags(labels, paths), model)
         except (OSError, xmp.XmpError, NotAFile) as exc:
             report.failed.append((printable(str(sidecar)), _reason(exc)))
@@ -220,7 +221,12 @@ def read_sidecar_keywords(
     found = []
     for photo, image_id in photos:
         fields: dict[str, list[str]] = {}
-        for sidecar in names.to_read(Path(photo)):
+        try:
+            sidecars = names.to_read(Path(photo))
+        except OSError as exc:  # a name too long to have a sidecar beside it, say
+            report.skipped.append((printable(photo), "", _reason(exc)))
+            sidecars = []
+        for sidecar in sidecars:
             try:
                 packet = xmp.read(sidecar)
             except (OSError, xmp.XmpError) as exc:

@@ -65,6 +65,12 @@ _ABOUT = f"{{{RDF}}}about"
 
 SIDECAR_SUFFIX = ".xmp"
 MAX_SIDECAR_BYTES = 16 * 1024 * 1024
+# Real sidecars nest about 8 deep (x:xmpmeta > rdf:RDF > rdf:Description > property > rdf:Bag >
+# rdf:li ...); 5,000 levels made the serializer raise RecursionError and stopped the export.
+MAX_DEPTH = 64
+# Keywords per field a sidecar may hold to be read: 100,000 dc:subject items made
+# import-keywords create 100,000 labels and every later command slow (> 60 s).
+MAX_KEYWORDS = 1_000
 NEW_SIDECAR_MODE = 0o644  # like the photos beside it; the temporary file starts private
 _NEW_SIDECAR = (
     "<?xpacket begin='\ufeff' id='W5M0MpCehiHzreSzNTczkc9d'?>\n"
@@ -166,19 +172,36 @@ class Packet:
             raise XmpError("not UTF-8 text") from exc
         prefixes: dict[str, str] = {}
         try:
-            events = iterparse(io.BytesIO(data), events=("start-ns",), forbid_dtd=True)
-            for _event, (prefix, uri) in events:
-                prefixes.setdefault(uri, prefix)
+            events = iterparse(
+                io.BytesIO(data), events=("start-ns", "start", "end"), forbid_dtd=True
+            )
+            depth = 0
+            for event, item in events:
+                if event == "start-ns":
+                    prefixes.setdefault(item[1], item[0])
+                elif event == "start":
+                    depth += 1
+                    if depth > MAX_DEPTH:
+                        raise XmpError(f"nested deeper than {MAX_DEPTH} levels: not a sidecar")
+                else:
+                    depth -= 1
             self.root: Element = events.root
         except (ParseError, DefusedXmlException) as exc:
             raise XmpError(f"not valid XML: {exc}") from exc
         self.rdf = self._find_rdf()
+        self._refuse_keyword_floods()
         self._prefixes = prefixes
         self._prolog, self._epilog = _outside_root(text)
 
     @classmethod
     def new(cls) -> Packet:
         return cls(_NEW_SIDECAR)
+
+    def _refuse_keyword_floods(self) -> None:
+        for field, (tag, _kind) in _PROPERTIES.items():
+            count = sum(1 for prop in self.rdf.iter(tag) for _ in prop.iter(_LI))
+            if count > MAX_KEYWORDS:
+                raise XmpError(f"{count} keywords in {field}, more than {MAX_KEYWORDS}: not read")
 
     def _find_rdf(self) -> Element:
         found = next(self.root.iter(f"{{{RDF}}}RDF"), None)
