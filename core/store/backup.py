@@ -111,7 +111,10 @@ def _check_library(conn: sqlite3.Connection, shown: Path) -> tuple[int, int]:
 
 @contextmanager
 def _sole_user(database: Path) -> Iterator[None]:
-    """Hold the database exclusively, or refuse: another open connection keeps it in WAL mode."""
+    """Hold the database exclusively, or refuse: another open connection keeps it in WAL mode.
+
+    A database too damaged for SQLite to lock (the moment a restore is needed most) is one no
+    process can be using: it is kept as the before-restore copy and replaced as it is."""
     with closing(sqlite3.connect(database, timeout=0, isolation_level=None)) as conn:
         try:
             mode = conn.execute("PRAGMA journal_mode = DELETE").fetchone()[0]
@@ -120,6 +123,9 @@ def _sole_user(database: Path) -> Iterator[None]:
             conn.execute("BEGIN EXCLUSIVE")
         except sqlite3.OperationalError:
             raise UserError(IN_USE) from None
+        except sqlite3.DatabaseError:
+            yield
+            return
         try:
             yield
         finally:

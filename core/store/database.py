@@ -216,6 +216,17 @@ def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+REPLACED = (
+    "the library's database {path} was replaced or deleted while this command had it open "
+    "(a restore?); nothing was written: run the command again"
+)
+
+
+def _file_identity(path: Path) -> tuple[int, int]:
+    info = os.stat(path)
+    return info.st_dev, info.st_ino
+
+
 def _create_private(root: Path, database: Path) -> None:
     """The library's folder (0700) and database file (0600) when they are new: embeddings and
     labels are the user's alone. SQLite gives the -wal and -shm files the database file's own
@@ -239,6 +250,7 @@ class Store:
         try:
             _create_private(root, self.path)
             conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self._identity = _file_identity(self.path)
             self.db = sqlite_utils.Database(conn)
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             conn.execute("PRAGMA foreign_keys = ON")
@@ -271,12 +283,26 @@ class Store:
             yield self.conn
             return
         self.conn.execute("BEGIN IMMEDIATE")
+        self._refuse_if_replaced()
         try:
             yield self.conn
         except BaseException:
             self.conn.execute("ROLLBACK")
             raise
         self.conn.execute("COMMIT")
+
+    def _refuse_if_replaced(self) -> None:
+        """A `restore` (or a user) may swap the database file while this process has the old
+        one open: a write would then land in a file nobody will ever read again, and a command
+        would report a decision that is lost. Checked with the write lock held, so no swap
+        can slip in between (restore swaps only while it holds the lock itself)."""
+        try:
+            current = _file_identity(self.path)
+        except FileNotFoundError:
+            current = None
+        if current != self._identity:
+            self.conn.execute("ROLLBACK")
+            raise EnvironmentProblem(REPLACED.format(path=self.path))
 
     def query(self, sql: str, params: tuple | dict = ()) -> list[dict]:
         cursor = self.conn.execute(sql, params)

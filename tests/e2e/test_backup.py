@@ -149,3 +149,57 @@ def test_restore_is_refused_while_another_process_has_the_library_open(
     assert "open in another Phototag process" in result.err
     assert not list(library_dir.glob("library.db.before-restore-*"))
     assert phototag("restore", tmp_path / "saved.db").code == 0
+
+
+def test_restore_rescues_a_library_too_damaged_to_open(phototag, library_dir, photo_set, tmp_path):
+    """The moment a restore is needed most: a library whose first pages are garbage. The
+    commands that cannot read it say so in one line; restore brings the backup back."""
+    _, made = photo_set
+    phototag("tag", "red", *made["red"][:3])
+    assert phototag("backup", tmp_path / "saved.db").code == 0
+    database = library_dir / "library.db"
+    for leftover in ("library.db-wal", "library.db-shm"):
+        (library_dir / leftover).unlink(missing_ok=True)
+    damaged = bytearray(database.read_bytes())
+    damaged[:4096] = np.random.default_rng(1).bytes(4096)
+    database.write_bytes(bytes(damaged))
+
+    status = phototag("status")
+    assert status.code == 2, status
+    assert len(status.err.strip().splitlines()) == 1
+
+    result = phototag("restore", tmp_path / "saved.db")
+    assert result.code == 0, result.err
+    assert "Traceback" not in result.err
+    assert _labels(phototag, library_dir)["red"]["confirmed"] == 3
+    [previous] = library_dir.glob("library.db.before-restore-*")
+    assert previous.read_bytes() == bytes(damaged)
+
+
+def test_a_write_to_a_database_replaced_underneath_is_refused_not_lost(
+    library_dir, photo_set, tmp_path
+):
+    """A restore swaps the database file while another process holds the old one open; that
+    process's next decision would go to a file nobody reads again (2 in 100 runs printed
+    '1 photos confirmed' and lost it). It must fail in one line instead."""
+    from phototag.core.errors import EnvironmentProblem
+    from phototag.core.library import Library
+
+    _, made = photo_set
+    replacement = tmp_path / "replacement.db"
+    with Library(library_dir) as holder:
+        with (
+            sqlite3.connect(library_dir / "library.db") as conn,
+            sqlite3.connect(replacement) as copy,
+        ):
+            conn.backup(copy)
+        replacement.replace(library_dir / "library.db")  # what restore does: a rename
+        try:
+            holder.tag("red", [made["red"][0]])
+        except EnvironmentProblem as exc:
+            refused = str(exc)
+        else:
+            refused = ""
+    assert "was replaced or deleted while this command had it open" in refused
+    with Library(library_dir) as reopened:
+        assert [label.name for label in reopened.labels()] == []
