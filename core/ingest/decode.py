@@ -97,6 +97,13 @@ REASON_UNSUPPORTED = "not an image or unsupported format"
 REASON_CORRUPT = "truncated or corrupt image data"
 REASON_TOO_LARGE = "too large to decode"
 
+# What one decode may allocate for its pixels, whatever the format: JPEG decodes at 1/8 scale
+# and stays far below it, but WebP, PNG and TIFF decode whole. A 342 KB WebP of 12000 x 12000
+# (under Pillow's pixel limit) took a worker to 2.3 GB of memory; two of 16383 x 10900 took the
+# process tree to 6.2 GB. 384 MiB keeps a 96-megapixel RGB image (Pillow stores RGB in 4 bytes
+# a pixel) and refuses those.
+DECODE_BUDGET_BYTES = 384 * 2**20
+
 
 class UnreadableImage(Exception):
     """Carries a short human reason; str(exc) == reason."""
@@ -183,6 +190,8 @@ def _decode_stream(handle: BinaryIO, min_side: int) -> DecodedImage:
         raise UnreadableImage(_unidentified_reason(handle)) from exc
     except Image.DecompressionBombError as exc:
         raise UnreadableImage(_too_many_pixels_reason(exc)) from exc
+    except UnreadableImage:
+        raise
     except MemoryError as exc:
         raise UnreadableImage(REASON_TOO_LARGE) from exc
     except OSError as exc:
@@ -197,6 +206,7 @@ def _decode_opened(source: Image.Image, min_side: int) -> DecodedImage:
     # JPEG decodes at 1/2, 1/4 or 1/8 scale, keeping both sides >= the requested size, so a
     # square request keeps the short side >= min_side; HEIF may pick an embedded thumbnail.
     source.draft("RGB", (min_side, min_side))
+    _check_decode_budget(source)
     source.load()  # the first frame only, for GIF and animated WebP
     exif = _read_exif(source)
     orientation = _orientation(exif)
@@ -208,6 +218,26 @@ def _decode_opened(source: Image.Image, min_side: int) -> DecodedImage:
     # The info dict still holds the source's EXIF, whose Orientation no longer applies.
     image.info = {}
     return DecodedImage(image, full_width, full_height, _taken_at(exif))
+
+
+def _check_decode_budget(source: Image.Image) -> None:
+    """Refuse, before a byte is decoded, a picture whose pixels would exceed the budget."""
+    width, height = source.size
+    needed = width * height * _bytes_per_pixel(source.mode)
+    if needed > DECODE_BUDGET_BYTES:
+        raise UnreadableImage(
+            f"{REASON_TOO_LARGE} ({width} x {height} pixels need {needed // 2**20} MB, "
+            f"more than the {DECODE_BUDGET_BYTES // 2**20} MB a photo may use)"
+        )
+
+
+def _bytes_per_pixel(mode: str) -> int:
+    """Pillow's in-memory size of one pixel: 1 for 1/L/P, 2 for 16-bit, 4 for the rest."""
+    if mode in ("1", "L", "P"):
+        return 1
+    if mode.startswith("I;16"):
+        return 2
+    return 4
 
 
 @functools.cache

@@ -530,3 +530,24 @@ def test_pixel_limit_is_pillows_and_its_warning_stays_quiet(
 def test_bad_min_side_is_a_programming_error(big_jpeg: Path) -> None:
     with pytest.raises(ValueError, match="min_side"):
         decode_image(big_jpeg, min_side=0)
+
+
+def test_a_picture_over_the_decode_budget_is_refused_before_it_is_decoded(tmp_path: Path) -> None:
+    """12000 x 12000 is under Pillow's pixel-bomb limit (it only warns there) but would take
+    over 500 MB to decode; the budget refuses it from the header alone, whatever the format."""
+    path = tmp_path / "wide.png"
+    _png_with_claimed_size(path, 12000, 12000)
+    assert 2 * Image.MAX_IMAGE_PIXELS > 12000 * 12000
+    assert _reason(path) == (
+        "too large to decode (12000 x 12000 pixels need 549 MB, more than the 384 MB a photo "
+        "may use)"
+    )
+
+
+def test_a_large_jpeg_decodes_within_the_budget_thanks_to_draft_scaling(tmp_path: Path) -> None:
+    """Draft decoding at 1/8 scale keeps camera JPEGs far under the budget: a 10000 x 8000
+    JPEG (320 MB at full size in RGB) is embedded as usual."""
+    path = tmp_path / "camera.jpg"
+    Image.new("RGB", (10000, 8000), GREEN).save(path, quality=50)
+    decoded = decode_image(path)
+    assert (decoded.width, decoded.height) == (10000, 8000)
