@@ -6,6 +6,7 @@ menu item wired to the wrong verb fails here."""
 from __future__ import annotations
 
 import sqlite3
+import time
 from pathlib import Path
 
 from PySide6.QtCore import QPoint, Qt, QTimer
@@ -24,10 +25,12 @@ from PySide6.QtWidgets import (
 from phototag.app.details import LabelRow
 from phototag.app.sidebar import COUNTS
 from phototag.core.library import Library
-from tests.app.helpers import select_paths, shown_paths, wait_for_scan
+from tests.app.helpers import SCAN_TIMEOUT_MS, select_paths, shown_paths, wait_for_scan
 from tests.photos import COLOURS, write_photo
 
 TIMEOUT_MS = 60_000
+PAUSED_SAMPLES = 6  # the count is read this many times while paused...
+PAUSED_SAMPLE_MS = 500  # ...this far apart: about three seconds in which nothing may be embedded
 
 
 # ----- finding what a person would click -----------------------------------------------------
@@ -389,3 +392,39 @@ def test_add_folder_from_the_file_menu_scans_it(qtbot, open_window, tmp_path, mo
     assert window.sidebar.item_for("folder", str(folder)).data(0, COUNTS) == (12,)
     assert window.sidebar.item_for("all", None).data(0, COUNTS) == (12,)
     assert "Scan finished: 12 files, 12 new" in status_text(window)
+
+
+def test_no_photo_is_embedded_while_the_scan_is_paused(qtbot, open_window, tmp_path, monkeypatch):
+    photos = 240  # the tiny model takes seconds over these: time to pause halfway
+    folder = _folder_of(tmp_path, photos)
+    root = tmp_path / "library"
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *_args: str(folder))
+    window = open_window(root)
+    menu_bar_action(window, "File", "Add Folder…").trigger()
+    pause = window.progress.pause_button
+    assert pause.isVisible()
+
+    qtbot.waitUntil(lambda: embedded_count(root) > 0, timeout=SCAN_TIMEOUT_MS)
+    qtbot.mouseClick(pause, Qt.MouseButton.LeftButton)
+    assert pause.isChecked()
+
+    # Batches already with the model finish; then the count must hold. Wait until it stops
+    # moving (two reads a sample apart agree), bounded only against a hang.
+    previous, current = -1, embedded_count(root)
+    deadline = time.monotonic() + SCAN_TIMEOUT_MS / 1000
+    while current != previous and time.monotonic() < deadline:
+        qtbot.wait(PAUSED_SAMPLE_MS)
+        previous, current = current, embedded_count(root)
+    assert current < photos, "the scan finished although it was paused"
+    held = []
+    for _ in range(PAUSED_SAMPLES):
+        qtbot.wait(PAUSED_SAMPLE_MS)
+        held.append(embedded_count(root))
+    assert held == [current] * PAUSED_SAMPLES, f"photos were embedded while paused: {held}"
+    assert window.scan_worker is not None
+
+    qtbot.mouseClick(pause, Qt.MouseButton.LeftButton)
+    assert not pause.isChecked()
+    wait_for_scan(qtbot, window)
+    assert embedded_count(root) == photos
+    assert f"Scan finished: {photos} files, {photos} new" in status_text(window)
