@@ -393,6 +393,13 @@ def test_add_folder_from_the_file_menu_scans_it(qtbot, open_window, tmp_path, mo
     assert window.sidebar.item_for("all", None).data(0, COUNTS) == (12,)
     assert "Scan finished: 12 files, 12 new" in status_text(window)
 
+    write_photo(folder / "later.jpg", ["red"], seed=4999)
+    press_shortcut(qtbot, window, menu_bar_action(window, "File", "Scan"))  # F5
+    assert window.scan_worker is not None
+    wait_for_scan(qtbot, window)
+    assert embedded_count(root) == 13
+    assert window.sidebar.item_for("folder", str(folder)).data(0, COUNTS) == (13,)
+
 
 def test_no_photo_is_embedded_while_the_scan_is_paused(qtbot, open_window, tmp_path, monkeypatch):
     photos = 240  # the tiny model takes seconds over these: time to pause halfway
