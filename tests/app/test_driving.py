@@ -9,6 +9,7 @@ import sqlite3
 import time
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import QPoint, Qt, QTimer
 from PySide6.QtGui import QAction, QContextMenuEvent
 from PySide6.QtWidgets import (
@@ -94,21 +95,49 @@ def press_shortcut(qtbot, window, action: QAction) -> None:
     qtbot.keyClick(window.grid, combination.key(), combination.keyboardModifiers())
 
 
+_expected_dialogs: list[bool] = []  # answer_next_dialog is waiting for one
+
+
 def answer_next_dialog(qtbot, answer) -> list[bool]:
     """Answer the next modal dialog the window opens (QInputDialog, QMessageBox) with
     answer(dialog), as a person would type and click; returns a flag set once answered."""
     answered: list[bool] = []
+    _expected_dialogs.append(True)
 
     def look() -> None:
         dialog = QApplication.activeModalWidget()
         if dialog is None:
             QTimer.singleShot(20, look)
             return
+        _expected_dialogs.pop()
         answer(dialog)
         answered.append(True)
 
     QTimer.singleShot(0, look)
     return answered
+
+
+@pytest.fixture(autouse=True)
+def unexpected_dialogs_fail(qtbot):
+    """A modal dialog nobody expected (the window's warning after a failed task) would block
+    the test's event loop for good: close it, and fail the test with what it said."""
+    seen: list[str] = []
+
+    def close_unexpected() -> None:
+        dialog = QApplication.activeModalWidget()
+        if dialog is not None and not _expected_dialogs:
+            text = dialog.text() if isinstance(dialog, QMessageBox) else dialog.windowTitle()
+            seen.append(text)
+            dialog.reject()
+
+    watchdog = QTimer()
+    watchdog.setInterval(200)
+    watchdog.timeout.connect(close_unexpected)
+    watchdog.start()
+    yield
+    watchdog.stop()
+    _expected_dialogs.clear()
+    assert not seen, f"the window opened a dialog no test step expected: {seen}"
 
 
 def click_sidebar(qtbot, window, kind: str, key: str | None) -> None:
