@@ -23,15 +23,29 @@ run: $(VENV)/.installed
 	$(BIN)/phototag gui
 
 # Outside tools the tests drive for real: exiftool reads sidecars back (XMP tests), strace sees
-# every socket a process tree opens, native code included (privacy proof). On a CI machine
-# (root, Debian/Ubuntu) they are installed here; anywhere else the one line says how.
-# To add one: put "command:debian-package" in TEST_TOOLS.
-TEST_TOOLS := exiftool:libimage-exiftool-perl strace:strace
+# every socket a process tree opens, native code included (privacy proof); Xvfb, xwininfo and
+# ImageMagick's import run the real app on an X display and photograph it (xcb smoke test).
+# On a CI machine (root, Debian/Ubuntu) they are installed here; anywhere else the one line says
+# how. To add one: put "command:debian-package" in TEST_TOOLS.
+TEST_TOOLS := exiftool:libimage-exiftool-perl strace:strace Xvfb:xvfb xwininfo:x11-utils \
+  import:imagemagick
+# Libraries, not commands, checked with dpkg -s: what Qt's xcb platform plugin links
+# (ldd PySide6/Qt/plugins/platforms/libqxcb.so) and loads (QT_DEBUG_PLUGINS=1). Without them
+# `phototag gui` cannot open a window on X11. Only checked where dpkg exists.
+TEST_PACKAGES := libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 \
+  libxcb-render-util0 libxcb-shape0 libxcb-xkb1 libxkbcommon-x11-0 libx11-xcb1 libegl1 libgl1 \
+  libfontconfig1 libdbus-1-3
 
 tools:
 	@missing=""; for pair in $(TEST_TOOLS); do \
 	  command -v "$${pair%%:*}" >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; \
 	done; \
+	if command -v dpkg >/dev/null 2>&1; then \
+	  for package in $(TEST_PACKAGES); do \
+	    dpkg -s "$$package" 2>/dev/null | grep -q '^Status: install ok installed' || \
+	      missing="$$missing $$package"; \
+	  done; \
+	fi; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    echo "installing$$missing for the tests"; \

@@ -5,9 +5,14 @@ from __future__ import annotations
 
 import ctypes.util
 import os
+import signal
+import socket
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+from PySide6.QtCore import QSocketNotifier
 from PySide6.QtWidgets import QApplication
 
 from phototag.app.main_window import MainWindow
@@ -50,4 +55,34 @@ def run(library_dir: str | Path | None = None, model: str | None = None) -> int:
     with Library.open(library_dir) as library:
         window = MainWindow(library, model=model)
         window.show()
-        return app.exec()
+        with _quit_on_signals(app, window):
+            return app.exec()
+
+
+@contextmanager
+def _quit_on_signals(app: QApplication, window: MainWindow) -> Iterator[None]:
+    """SIGTERM (a session ending, `kill`) and Ctrl-C quit as the Quit menu item does: the window
+    closes (its state is saved, a scan stops between batches) and the exit code is 0. Python
+    runs a signal handler only when it next runs Python code, so the signal also wakes Qt's
+    event loop through a socket (signal.set_wakeup_fd), whose notifier is Python code."""
+    reader, writer = socket.socketpair()
+    reader.setblocking(False)
+    writer.setblocking(False)
+    notifier = QSocketNotifier(reader.fileno(), QSocketNotifier.Type.Read)
+    notifier.activated.connect(lambda *_: reader.recv(64))
+
+    def quit_(*_args) -> None:
+        window.close()
+        app.quit()
+
+    previous_fd = signal.set_wakeup_fd(writer.fileno())
+    previous = {sig: signal.signal(sig, quit_) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        signal.set_wakeup_fd(previous_fd)
+        notifier.setEnabled(False)
+        reader.close()
+        writer.close()
