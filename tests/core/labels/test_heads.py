@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from phototag.core.labels.heads import DEFAULT_METHOD, METHODS, Examples, get_method
+from phototag.core.labels.heads.finetune import balanced_weights
 from phototag.core.labels.heads.llu import LLU
-from phototag.core.labels.heads.mwi import MWI
+from phototag.core.labels.heads.mwi import MWI, ImprintHead
 from phototag.core.labels.heads.tip_adapter import TipAdapter
 from phototag.core.labels.heads.zero_shot import ZeroShot
 from phototag.core.labels.imprint import Prototype, normalize_rows
@@ -192,3 +193,88 @@ def test_linear_probe_without_negatives_is_the_imprint(world):
     alone = Examples(examples[0], np.empty((0, DIMS), np.float32))
     probe = get_method("linear-probe").fit(alone)
     assert np.array_equal(probe.scores(library), MWI().fit(alone).scores(library))
+
+
+@pytest.mark.parametrize("name", sorted(METHODS))
+def test_a_method_built_with_its_defaults_is_the_registered_one(name, world):
+    """A label stores its method's name; whoever builds the method afresh must get the heads the
+    registry gives, to the bit (the registry holds default instances)."""
+    _, examples, library = world
+    registered = get_method(name)
+    fresh = type(registered)()
+    wanted = examples_for(0, examples)
+    ours, theirs = fresh.fit(wanted), registered.fit(wanted)
+    assert np.array_equal(ours.scores(library), theirs.scores(library))
+    assert np.array_equal(ours.held_out_scores(), theirs.held_out_scores())
+
+
+@pytest.mark.parametrize("name", sorted(METHODS))
+def test_every_head_scores_in_float32_even_for_float64_photos(name, world):
+    _, examples, library = world
+    head = get_method(name).fit(examples_for(0, examples))
+    scores = head.scores(library.astype(np.float64))
+    assert scores.dtype == np.float32
+    assert head.held_out_scores().dtype == np.float32
+    np.testing.assert_allclose(scores, head.scores(library), atol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["multiproxy", "tip"])
+def test_a_label_taught_only_by_its_prompt_scores_the_cosine_to_the_prompt(name, world):
+    centres, _, library = world
+    prompt = centres[1]
+    taught = Examples(
+        positives=np.empty((0, DIMS), np.float32),
+        rejections=np.empty((0, DIMS), np.float32),
+        prior=prompt,
+    )
+    head = get_method(name).fit(taught)
+    np.testing.assert_allclose(head.scores(library), library @ prompt, atol=1e-6)
+
+
+def test_tip_adds_the_mean_of_the_cache_to_the_base_score(world):
+    """score(x) = base(x) + alpha * mean_k exp(-beta * (1 - x . k)) * v_k (tip_adapter.py)."""
+    centres, examples, library = world
+    rejected = examples[1][:2]
+    taught = Examples(positives=examples[0][:3], rejections=rejected, prior=centres[0])
+    tip = TipAdapter(alpha=0.7, beta=4.0)
+    keys = np.vstack([examples[0][:3], rejected]).astype(np.float64)
+    values = np.array([1.0, 1.0, 1.0, -1.0, -1.0])
+    photos = library.astype(np.float64)
+    cache = (np.exp(-4.0 * (1.0 - photos @ keys.T)) * values).mean(axis=1)
+    expected = photos @ centres[0] + 0.7 * cache
+    np.testing.assert_allclose(tip.fit(taught).scores(library), expected, atol=1e-5)
+
+
+def test_tip_with_one_example_still_adds_its_cache(world):
+    centres, examples, library = world
+    taught = Examples(
+        positives=examples[0][:1], rejections=np.empty((0, DIMS), np.float32), prior=centres[0]
+    )
+    scores = TipAdapter(alpha=1.0, beta=5.0).fit(taught).scores(library)
+    cache = np.exp(-5.0 * (1.0 - library.astype(np.float64) @ examples[0][0]))
+    np.testing.assert_allclose(scores, library @ centres[0] + cache, atol=1e-5)
+
+
+@pytest.mark.parametrize(("positives", "negatives"), [(3, 7), (5, 1), (4, 0)])
+def test_finetune_puts_half_the_weight_on_each_side(positives, negatives):
+    weights = balanced_weights(positives, negatives)
+    assert len(weights) == positives + negatives
+    assert weights.sum() == pytest.approx(1.0)
+    assert np.all(weights[:positives] == weights[0])
+    on_positives = 1.0 if negatives == 0 else 0.5
+    assert weights[:positives].sum() == pytest.approx(on_positives)
+
+
+@pytest.mark.parametrize("with_prompt", [False, True])
+def test_an_mwi_head_restored_from_its_parameters_is_the_fitted_one(with_prompt, world):
+    centres, examples, library = world
+    taught = examples_for(0, examples, prior=centres[0] if with_prompt else None)
+    fitted = MWI().fit(taught)
+    restored = type(fitted).restore(fitted.parameters(), MWI(), taught)
+    assert np.array_equal(restored.scores(library), fitted.scores(library))
+    assert np.array_equal(restored.held_out_scores(), fitted.held_out_scores())
+
+
+def test_an_imprint_head_without_an_example_or_a_prompt_is_refused():
+    with pytest.raises(ValueError, match="needs an example or a prompt"):
+        ImprintHead(Prototype.empty(DIMS), np.empty((0, DIMS), np.float32))
