@@ -7,7 +7,7 @@ import pytest
 
 from phototag.core.labels.heads import DEFAULT_METHOD, METHODS, Examples, get_method
 from phototag.core.labels.heads.finetune import balanced_weights
-from phototag.core.labels.heads.llu import LLU
+from phototag.core.labels.heads.llu import LLU, MARGIN, Adapter, _unit
 from phototag.core.labels.heads.mwi import MWI, ImprintHead
 from phototag.core.labels.heads.tip_adapter import TipAdapter
 from phototag.core.labels.heads.zero_shot import ZeroShot
@@ -278,3 +278,58 @@ def test_an_mwi_head_restored_from_its_parameters_is_the_fitted_one(with_prompt,
 def test_an_imprint_head_without_an_example_or_a_prompt_is_refused():
     with pytest.raises(ValueError, match="needs an example or a prompt"):
         ImprintHead(Prototype.empty(DIMS), np.empty((0, DIMS), np.float32))
+
+
+def test_llu_gradient_pulls_examples_up_and_pushes_only_rejections_above_the_bar():
+    """The hinge keeps each rejection below the lowest example by MARGIN: one exactly at that
+    bar, or below it, gets no push."""
+    scores = np.array([0.8, 0.6, 0.55, 0.5, 0.4])
+    grad = Adapter._loss_gradient(scores, positives=2)
+    assert 0.6 - MARGIN == 0.5
+    np.testing.assert_array_equal(grad, [-0.5, -0.5, 1 / 3, 0.0, 0.0])
+
+
+def test_llu_unit_rows_leave_a_zero_row_at_zero():
+    rows, norms = _unit(np.array([[0.0, 0.0, 0.0], [3.0, 4.0, 0.0]]))
+    np.testing.assert_array_equal(rows, [[0.0, 0.0, 0.0], [0.6, 0.8, 0.0]])
+    np.testing.assert_array_equal(norms, [[1.0], [5.0]])
+
+
+def test_llu_gate_and_adapted_score_follow_the_stated_formulas():
+    """w(x) = g * exp(-gamma * d(x)) and x' = normalize(w * normalize(A x + b) + (1 - w) x),
+    score = cos(x', t) (llu.py's docstring)."""
+    rng = np.random.default_rng(2)
+    target, centre = unit(rng.normal(size=(2, DIMS)))
+    photos = unit(centre + 0.2 * rng.normal(size=(5, DIMS)) / np.sqrt(DIMS)).astype(np.float64)
+    adapter = Adapter(target, centre[None], gain=0.6, gamma=10.0)
+    adapter.matrix = np.eye(DIMS) + 0.1 * rng.normal(size=(DIMS, DIMS))
+    adapter.offset = 0.05 * rng.normal(size=DIMS)
+    distance = 1.0 - photos @ centre.astype(np.float64)
+    assert np.all(distance <= adapter.radius)
+    gate = adapter.gate(photos.astype(np.float32))
+    np.testing.assert_allclose(gate, 0.6 * np.exp(-10.0 * distance), rtol=1e-5)
+    mapped = photos @ adapter.matrix.T + adapter.offset
+    mapped /= np.linalg.norm(mapped, axis=1, keepdims=True)
+    blended = gate[:, None] * mapped + (1.0 - gate[:, None]) * photos
+    blended /= np.linalg.norm(blended, axis=1, keepdims=True)
+    np.testing.assert_allclose(
+        adapter.adapted_scores(photos, gate), blended @ target, rtol=1e-5, atol=1e-6
+    )
+    assert Adapter(target, np.empty((0, DIMS)), 0.6, 10.0).gate(photos).tolist() == [0.0] * 5
+
+
+def test_a_linear_probe_scores_its_coefficients_plus_its_intercept(world):
+    _, examples, library = world
+    taught = Examples(positives=examples[0], rejections=examples[1])
+    head = get_method("linear-probe").fit(taught)
+    kept = head.parameters()
+    expected = library.astype(np.float64) @ kept["coef"] + float(kept["intercept"])
+    assert float(kept["intercept"]) != 0.0
+    np.testing.assert_allclose(head.scores(library), expected, atol=1e-5)
+
+
+def test_a_linear_probe_from_one_example_is_fitted(world):
+    _, examples, library = world
+    taught = Examples(positives=examples[0][:1], rejections=examples[1][:3])
+    scores = get_method("linear-probe").fit(taught).scores(library)
+    assert scores[:40].mean() > scores[40:].mean()
