@@ -13,7 +13,8 @@ function (it records that in one instrumented run first). The last line printed 
 bench/mutation/survivors.txt (the line before says how many); the target is 0.85.
 
 Usage: python bench/mutation/run.py [group ...]   (default: every group; `make mutate`). With
-group names it runs only those and counts the other groups' results left in build/mutate/.
+group names it runs only those and counts the other groups' results left in build/mutate/;
+with --report it only counts those.
 """
 
 from __future__ import annotations
@@ -276,7 +277,11 @@ def results(where: Path) -> dict[str, int | None]:
 
 
 def main(names: list[str]) -> int:
-    shutil.rmtree(STAGE / "prebuilt", ignore_errors=True)
+    if names == ["--report"]:  # only count what the last runs left in build/mutate/
+        names = [g.name for g in GROUPS]
+        return summary([], {}, time.monotonic())
+    if not names:  # a full run builds the shared library afresh; a partial one reuses it
+        shutil.rmtree(STAGE / "prebuilt", ignore_errors=True)
     groups = [g for g in GROUPS if not names or g.name in names]
     env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONDONTWRITEBYTECODE="1")
     children = str(min(2, os.cpu_count() or 1))
@@ -294,9 +299,16 @@ def main(names: list[str]) -> int:
         killed = sum(code in KILLED for code in found.values())
         print(f"   {killed}/{len(found)} killed", flush=True)
         codes.update(found)
+    return summary(groups, codes, started)
+
+
+def summary(groups: list[Group], codes: dict[str, int | None], started: float) -> int:
     reused = [g.name for g in GROUPS if g not in groups and (STAGE / g.name / "mutants").exists()]
     for name in reused:
-        codes.update(results(STAGE / name))
+        found = results(STAGE / name)
+        killed = sum(code in KILLED for code in found.values())
+        print(f"== {name}: {killed}/{len(found)} killed in its last run", flush=True)
+        codes.update(found)
     if reused:
         print(f"with the last run's results of {', '.join(reused)} (not run again now)")
     listed = equivalents()
@@ -308,7 +320,7 @@ def main(names: list[str]) -> int:
     print(f"{len(survivors)} not killed and not listed as equivalent: {report}")
     print("   (exit 0: survived, 33: no test calls it, 36 or -24: timed out; mutmut show NAME")
     print(f"   in {STAGE}/<group> prints one)")
-    if unknown and not names:
+    if unknown and len(groups) + len(reused) == len(GROUPS):
         print(f"listed in {SURVIVORS.name} but no longer generated: {', '.join(unknown)}")
     listed_here = [n for n in listed if n in codes]
     wrongly_listed = [n for n in listed_here if codes[n] in KILLED]
