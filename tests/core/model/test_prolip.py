@@ -151,3 +151,14 @@ def test_progress_is_reported_after_every_step(problem):
     seen: list[tuple[int, int]] = []
     refine_projection(*problem, steps=4, progress=lambda done, total: seen.append((done, total)))
     assert seen == [(1, 4), (2, 4), (3, 4), (4, 4)]
+
+
+def test_nothing_known_returns_a_float32_copy_of_w0(problem):
+    features, targets, classifier, projection = problem
+    unknown = np.zeros_like(targets)
+    kept = refine_projection(features, unknown, classifier, projection)
+    assert kept is not projection
+    assert not np.shares_memory(kept, projection)
+    from_float64 = refine_projection(features, unknown, classifier, projection.astype(np.float64))
+    assert from_float64.dtype == np.float32
+    assert np.array_equal(from_float64, projection)
