@@ -252,7 +252,9 @@ def fence(path: Path, functions: set[str]) -> None:
         assert node.end_lineno is not None
         lines.insert(node.end_lineno, f"{indent}# pragma: no mutate end")
         lines.insert(first - 1, f"{indent}# pragma: no mutate start")
-    path.write_text("\n".join(lines) + "\n")
+    # mutmut reads an `end` comment only before a statement: one fencing the file's last
+    # function needs a statement after it.
+    path.write_text("\n".join([*lines, "pass"]) + "\n")
 
 
 def _toml(table: dict, prefix: str = "") -> str:
