@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format bench clean tools
+.PHONY: run test lint format bench mutate clean tools
 
 # setuptools too: Python 3.11's venv brings one older than build-system.requires, and with a
 # new enough one tests/test_packaging.py builds its wheel without fetching a build environment.
@@ -74,5 +74,14 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/score.py
 	$(BIN)/python bench/encoders.py
 
+# Mutation testing of the engine's decision code (bench/mutation/run.py, README: Development).
+# Not part of `make test`: it takes about half an hour on two cores.
+$(VENV)/.installed-mutate: $(VENV)/.installed-test
+	$(BIN)/pip install --quiet -e '.[test,mutate]'
+	touch $@
+
+mutate: $(VENV)/.installed-mutate tools
+	$(BIN)/python bench/mutation/run.py
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) build/mutate .pytest_cache .ruff_cache .mypy_cache

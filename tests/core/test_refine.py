@@ -146,3 +146,20 @@ def test_projecting_a_row_gives_the_same_bits_in_any_batch():
     together = project_rows(features, projection)
     for start, stop in ((0, 1), (7, 9), (250, 520), (599, 600)):
         assert np.array_equal(project_rows(features[start:stop], projection), together[start:stop])
+
+
+def test_refinements_list_each_version_with_its_note_date_and_which_is_active(library, photo_set):
+    _, made = photo_set
+    pretrained = library.refinements()
+    assert [(v.version, v.base, v.note, v.active) for v in pretrained] == [(0, None, None, True)]
+    assert pretrained[0].created_at
+    _teach(library, made)
+    seen: list[tuple[str, int, int]] = []
+    library.refine(progress=lambda stage, done, total: seen.append((stage, done, total)), steps=3)
+    listed = library.refinements()
+    assert [(v.version, v.base, v.active) for v in listed] == [(0, None, False), (1, 0, True)]
+    assert listed[1].note == "ProLIP on 7 photos, 2 labels"
+    assert listed[0].created_at == pretrained[0].created_at
+    assert listed[1].created_at >= listed[0].created_at
+    photos = len(_embeddings(library))
+    assert [s for s in seen if s[0] == "recomputing"][-1] == ("recomputing", photos, photos)

@@ -374,3 +374,79 @@ def test_writing_sidecars_in_a_watched_folder_causes_no_ingest_work(small_librar
     finally:
         watcher.stop()
     assert [e for e in events if isinstance(e, Batch)] == []
+
+
+def test_merging_one_field_keeps_others_keywords_and_drops_only_stale_ones_it_owns():
+    values, owned = xmp.merge_field(
+        ["Holiday", "Rex", "Old", "Holiday"], ["Rex", "Beach"], {"Rex", "Old"}
+    )
+    assert values == ["Holiday", "Rex", "Beach"]
+    assert owned == {"Rex", "Beach"}
+    # A keyword someone else wrote before Phototag wanted it stays theirs.
+    assert xmp.merge_field(["Beach"], ["Beach"], set()) == (["Beach"], set())
+    assert xmp.merge_field([], [], {"Gone"}) == ([], set())
+
+
+def test_keywords_for_a_tag_tree():
+    fields = xmp.keywords_for([REX, BEACH, Tag(("Animals", "Pets", "Cat"), 0.5, False)])
+    assert fields == {
+        xmp.SUBJECT: ["Animals", "Pets", "Rex", "Beach", "Cat"],
+        xmp.HIERARCHICAL: ["Animals|Pets|Rex", "Beach", "Animals|Pets|Cat"],
+        xmp.TAGS_LIST: ["Animals/Pets/Rex", "Beach", "Animals/Pets/Cat"],
+    }
+
+
+def test_the_private_records_hold_each_labels_path_score_and_confirmation():
+    assert xmp.private_records([REX, BEACH]) == [
+        ("Animals|Pets|Rex", "0.9700", "True"),
+        ("Beach", "0.8100", "False"),
+    ]
+
+
+def test_a_merge_records_the_model_and_labels_and_clears_them_with_the_last_label():
+    packet = Packet.new()
+    merged = xmp.merge(packet, [REX, BEACH], {}, "tiny-random/abc")
+    assert merged.changed
+    assert packet.private() == ("tiny-random/abc", xmp.private_records([REX, BEACH]))
+    reread = Packet(packet.serialize())
+    assert reread.private() == packet.private()
+    assert reread.keywords(xmp.HIERARCHICAL) == ["Animals|Pets|Rex", "Beach"]
+    cleared = xmp.merge(reread, [], merged.owned, "tiny-random/abc")
+    assert cleared.changed
+    assert reread.private() == (None, [])
+    assert [reread.keywords(field) for field in xmp.FIELDS] == [[], [], []]
+    assert xmp.PHOTOTAG.encode() not in reread.serialize()
+
+
+def test_keywords_are_read_from_attributes_single_values_and_arrays_alike():
+    packet = Packet(
+        b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF'
+        b' xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"'
+        b' xmlns:dc="http://purl.org/dc/elements/1.1/">'
+        b'<rdf:Description rdf:about="" dc:subject="Flat"/>'
+        b'<rdf:Description rdf:about=""><dc:subject> Single </dc:subject></rdf:Description>'
+        b'<rdf:Description rdf:about=""><dc:subject><rdf:Bag><rdf:li> A </rdf:li><rdf:li/>'
+        b"<rdf:li>B</rdf:li></rdf:Bag></dc:subject></rdf:Description>"
+        b"</rdf:RDF></x:xmpmeta>"
+    )
+    assert packet.keywords(xmp.SUBJECT) == ["Flat", "Single", "A", "B"]
+    packet.set_keywords(xmp.SUBJECT, ["A", "B", "C"])
+    assert packet.keywords(xmp.SUBJECT) == ["A", "B", "C"]
+    assert Packet(packet.serialize()).keywords(xmp.SUBJECT) == ["A", "B", "C"]
+    packet.set_keywords(xmp.SUBJECT, [])
+    assert packet.keywords(xmp.SUBJECT) == []
+    assert b"subject" not in packet.serialize()
+
+
+def test_an_array_keeps_its_items_in_place_drops_duplicates_and_appends_new_ones():
+    packet = Packet(
+        b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF'
+        b' xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"'
+        b' xmlns:dc="http://purl.org/dc/elements/1.1/">'
+        b'<rdf:Description rdf:about=""><dc:subject><rdf:Bag>'
+        b'<rdf:li xml:lang="en">A</rdf:li><rdf:li>Gone</rdf:li><rdf:li>B</rdf:li><rdf:li>A</rdf:li>'
+        b"</rdf:Bag></dc:subject></rdf:Description></rdf:RDF></x:xmpmeta>"
+    )
+    packet.set_keywords(xmp.SUBJECT, ["B", "A", "C"])
+    assert packet.keywords(xmp.SUBJECT) == ["A", "B", "C"]
+    assert b'xml:lang="en">A<' in packet.serialize()

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from phototag.core.labels.heads import DEFAULT_METHOD, METHODS, Examples, get_method
-from phototag.core.labels.heads.llu import LLU
-from phototag.core.labels.heads.mwi import MWI
+from phototag.core.labels.heads.finetune import balanced_weights
+from phototag.core.labels.heads.llu import LLU, MARGIN, Adapter, _unit
+from phototag.core.labels.heads.mwi import MWI, ImprintHead
 from phototag.core.labels.heads.tip_adapter import TipAdapter
 from phototag.core.labels.heads.zero_shot import ZeroShot
 from phototag.core.labels.imprint import Prototype, normalize_rows
@@ -192,3 +193,143 @@ def test_linear_probe_without_negatives_is_the_imprint(world):
     alone = Examples(examples[0], np.empty((0, DIMS), np.float32))
     probe = get_method("linear-probe").fit(alone)
     assert np.array_equal(probe.scores(library), MWI().fit(alone).scores(library))
+
+
+@pytest.mark.parametrize("name", sorted(METHODS))
+def test_a_method_built_with_its_defaults_is_the_registered_one(name, world):
+    """A label stores its method's name; whoever builds the method afresh must get the heads the
+    registry gives, to the bit (the registry holds default instances)."""
+    _, examples, library = world
+    registered = get_method(name)
+    fresh = type(registered)()
+    wanted = examples_for(0, examples)
+    ours, theirs = fresh.fit(wanted), registered.fit(wanted)
+    assert np.array_equal(ours.scores(library), theirs.scores(library))
+    assert np.array_equal(ours.held_out_scores(), theirs.held_out_scores())
+
+
+@pytest.mark.parametrize("name", sorted(METHODS))
+def test_every_head_scores_in_float32_even_for_float64_photos(name, world):
+    _, examples, library = world
+    head = get_method(name).fit(examples_for(0, examples))
+    scores = head.scores(library.astype(np.float64))
+    assert scores.dtype == np.float32
+    assert head.held_out_scores().dtype == np.float32
+    np.testing.assert_allclose(scores, head.scores(library), atol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["multiproxy", "tip"])
+def test_a_label_taught_only_by_its_prompt_scores_the_cosine_to_the_prompt(name, world):
+    centres, _, library = world
+    prompt = centres[1]
+    taught = Examples(
+        positives=np.empty((0, DIMS), np.float32),
+        rejections=np.empty((0, DIMS), np.float32),
+        prior=prompt,
+    )
+    head = get_method(name).fit(taught)
+    np.testing.assert_allclose(head.scores(library), library @ prompt, atol=1e-6)
+
+
+def test_tip_adds_the_mean_of_the_cache_to_the_base_score(world):
+    """score(x) = base(x) + alpha * mean_k exp(-beta * (1 - x . k)) * v_k (tip_adapter.py)."""
+    centres, examples, library = world
+    rejected = examples[1][:2]
+    taught = Examples(positives=examples[0][:3], rejections=rejected, prior=centres[0])
+    tip = TipAdapter(alpha=0.7, beta=4.0)
+    keys = np.vstack([examples[0][:3], rejected]).astype(np.float64)
+    values = np.array([1.0, 1.0, 1.0, -1.0, -1.0])
+    photos = library.astype(np.float64)
+    cache = (np.exp(-4.0 * (1.0 - photos @ keys.T)) * values).mean(axis=1)
+    expected = photos @ centres[0] + 0.7 * cache
+    np.testing.assert_allclose(tip.fit(taught).scores(library), expected, atol=1e-5)
+
+
+def test_tip_with_one_example_still_adds_its_cache(world):
+    centres, examples, library = world
+    taught = Examples(
+        positives=examples[0][:1], rejections=np.empty((0, DIMS), np.float32), prior=centres[0]
+    )
+    scores = TipAdapter(alpha=1.0, beta=5.0).fit(taught).scores(library)
+    cache = np.exp(-5.0 * (1.0 - library.astype(np.float64) @ examples[0][0]))
+    np.testing.assert_allclose(scores, library @ centres[0] + cache, atol=1e-5)
+
+
+@pytest.mark.parametrize(("positives", "negatives"), [(3, 7), (5, 1), (4, 0)])
+def test_finetune_puts_half_the_weight_on_each_side(positives, negatives):
+    weights = balanced_weights(positives, negatives)
+    assert len(weights) == positives + negatives
+    assert weights.sum() == pytest.approx(1.0)
+    assert np.all(weights[:positives] == weights[0])
+    on_positives = 1.0 if negatives == 0 else 0.5
+    assert weights[:positives].sum() == pytest.approx(on_positives)
+
+
+@pytest.mark.parametrize("with_prompt", [False, True])
+def test_an_mwi_head_restored_from_its_parameters_is_the_fitted_one(with_prompt, world):
+    centres, examples, library = world
+    taught = examples_for(0, examples, prior=centres[0] if with_prompt else None)
+    fitted = MWI().fit(taught)
+    restored = type(fitted).restore(fitted.parameters(), MWI(), taught)
+    assert np.array_equal(restored.scores(library), fitted.scores(library))
+    assert np.array_equal(restored.held_out_scores(), fitted.held_out_scores())
+
+
+def test_an_imprint_head_without_an_example_or_a_prompt_is_refused():
+    with pytest.raises(ValueError, match="needs an example or a prompt"):
+        ImprintHead(Prototype.empty(DIMS), np.empty((0, DIMS), np.float32))
+
+
+def test_llu_gradient_pulls_examples_up_and_pushes_only_rejections_above_the_bar():
+    """The hinge keeps each rejection below the lowest example by MARGIN: one exactly at that
+    bar, or below it, gets no push."""
+    scores = np.array([0.8, 0.6, 0.55, 0.5, 0.4])
+    grad = Adapter._loss_gradient(scores, positives=2)
+    assert 0.6 - MARGIN == 0.5
+    np.testing.assert_array_equal(grad, [-0.5, -0.5, 1 / 3, 0.0, 0.0])
+
+
+def test_llu_unit_rows_leave_a_zero_row_at_zero():
+    rows, norms = _unit(np.array([[0.0, 0.0, 0.0], [3.0, 4.0, 0.0]]))
+    np.testing.assert_array_equal(rows, [[0.0, 0.0, 0.0], [0.6, 0.8, 0.0]])
+    np.testing.assert_array_equal(norms, [[1.0], [5.0]])
+
+
+def test_llu_gate_and_adapted_score_follow_the_stated_formulas():
+    """w(x) = g * exp(-gamma * d(x)) and x' = normalize(w * normalize(A x + b) + (1 - w) x),
+    score = cos(x', t) (llu.py's docstring)."""
+    rng = np.random.default_rng(2)
+    target, centre = unit(rng.normal(size=(2, DIMS)))
+    photos = unit(centre + 0.2 * rng.normal(size=(5, DIMS)) / np.sqrt(DIMS)).astype(np.float64)
+    adapter = Adapter(target, centre[None], gain=0.6, gamma=10.0)
+    adapter.matrix = np.eye(DIMS) + 0.1 * rng.normal(size=(DIMS, DIMS))
+    adapter.offset = 0.05 * rng.normal(size=DIMS)
+    distance = 1.0 - photos @ centre.astype(np.float64)
+    assert np.all(distance <= adapter.radius)
+    gate = adapter.gate(photos.astype(np.float32))
+    np.testing.assert_allclose(gate, 0.6 * np.exp(-10.0 * distance), rtol=1e-5)
+    mapped = photos @ adapter.matrix.T + adapter.offset
+    mapped /= np.linalg.norm(mapped, axis=1, keepdims=True)
+    blended = gate[:, None] * mapped + (1.0 - gate[:, None]) * photos
+    blended /= np.linalg.norm(blended, axis=1, keepdims=True)
+    np.testing.assert_allclose(
+        adapter.adapted_scores(photos, gate), blended @ target, rtol=1e-5, atol=1e-6
+    )
+    assert Adapter(target, np.empty((0, DIMS)), 0.6, 10.0).gate(photos).tolist() == [0.0] * 5
+
+
+def test_a_linear_probe_scores_its_coefficients_plus_its_intercept(world):
+    _, examples, library = world
+    taught = Examples(positives=examples[0], rejections=examples[1])
+    head = get_method("linear-probe").fit(taught)
+    kept = head.parameters()
+    expected = library.astype(np.float64) @ kept["coef"] + float(kept["intercept"])
+    assert float(kept["intercept"]) != 0.0
+    np.testing.assert_allclose(head.scores(library), expected, atol=1e-5)
+
+
+def test_a_linear_probe_from_one_example_is_fitted(world):
+    _, examples, library = world
+    taught = Examples(positives=examples[0][:1], rejections=examples[1][:3])
+    scores = get_method("linear-probe").fit(taught).scores(library)
+    assert scores[:40].mean() > scores[40:].mean()

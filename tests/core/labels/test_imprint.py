@@ -84,3 +84,39 @@ def test_leave_one_out_scores_match_reimprinting_without_each_example():
 def test_a_single_example_gives_no_held_out_evidence():
     example = _unit_rows(np.random.default_rng(0), 1)
     assert len(Prototype.from_examples(example).leave_one_out_scores(example)) == 0
+
+
+def test_strength_counts_how_many_examples_agree():
+    example = normalize_rows(np.arange(1.0, 9.0))
+    assert Prototype.from_examples(np.tile(example, (5, 1))).strength() == pytest.approx(5.0)
+    with_prompt = Prototype.from_examples(np.tile(example, (5, 1)), prior=example)
+    assert with_prompt.strength() == pytest.approx(6.0)
+    opposite = Prototype.from_examples(np.vstack([example, -example]))
+    assert opposite.strength() == pytest.approx(0.0)
+
+
+def test_updates_stay_exact_beyond_what_a_float_sum_holds():
+    """2**53 / 2**40 = 8192: past that many agreeing examples a float64 sum starts rounding, the
+    fixed-point integer sum does not."""
+    example = normalize_rows(np.array([0.3, 0.7, 0.1, 0.5]))
+    prototype = Prototype.empty(4)
+    for _ in range(9000):
+        prototype.add(example)
+    for _ in range(8999):
+        prototype.remove(example)
+    assert np.array_equal(prototype.pos_sum, Prototype.from_examples(example[None]).pos_sum)
+    assert prototype.pos_sum.dtype == np.int64
+
+
+def test_one_example_with_a_prompt_is_held_out_against_the_prompt_alone():
+    rng = np.random.default_rng(5)
+    prior, example = _unit_rows(rng, 2)
+    held_out = Prototype.from_examples(example[None], prior=prior).leave_one_out_scores(
+        example[None]
+    )
+    assert held_out.dtype == np.float32
+    np.testing.assert_allclose(held_out, [float(prior @ example)], atol=1e-6)
+    assert Prototype.from_examples(example[None]).leave_one_out_scores(example[None]).size == 0
+    empty = Prototype.empty(len(prior), prior=prior).leave_one_out_scores(np.empty((0, 32)))
+    assert empty.dtype == np.float32
+    assert empty.size == 0

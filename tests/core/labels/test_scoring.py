@@ -35,3 +35,23 @@ def test_rows_skip_images_without_embeddings():
     matrix = _matrix(n=5)
     assert matrix.rows([104, 999, 100]).tolist() == [4, 0]
     assert matrix.row(999) is None
+
+
+def test_every_label_block_is_scored_not_only_the_first_two():
+    matrix = _matrix(n=50)
+    weights = normalize_rows(np.random.default_rng(3).standard_normal((3 * LABEL_BLOCK + 1, 64)))
+    expected = matrix.embeddings @ weights.astype(np.float32).T
+    scores = matrix.scores(weights)
+    assert scores.dtype == np.float32
+    np.testing.assert_allclose(scores, expected, atol=1e-5)
+
+
+def test_an_empty_library_scores_nothing():
+    matrix = EmbeddingMatrix.empty(16)
+    assert len(matrix) == 0
+    assert matrix.dims == 16
+    scores = matrix.scores(normalize_rows(np.ones((3, 16))))
+    assert scores.shape == (0, 3)
+    assert scores.dtype == np.float32
+    assert matrix.rows([1, 2]).tolist() == []
+    assert matrix.image_ids.dtype == np.int64

@@ -8,7 +8,13 @@ import warnings
 import numpy as np
 import pytest
 
-from phototag.core.labels.thresholds import calibrate, probability
+from phototag.core.labels.thresholds import (
+    MIN_SPREAD,
+    REJECTION_MARGIN,
+    _bandwidth,
+    calibrate,
+    probability,
+)
 
 
 @pytest.fixture
@@ -73,3 +79,64 @@ def test_probability_is_one_half_at_the_threshold_and_rises_with_the_score():
     values = probability(scores, 0.5, 10.0)
     assert values[1] == pytest.approx(0.5)
     assert values[0] < values[1] < values[2]
+
+
+def test_across_an_empty_gap_the_threshold_goes_to_its_middle():
+    """Background in [0, 0.3], the label's photos in [0.7, 0.8]: the smoothed density is zero
+    over the middle of the gap, and the threshold takes the middle of that run (0.5)."""
+    rng = np.random.default_rng(4)
+    unlabeled = np.concatenate([rng.uniform(0.0, 0.3, 3000), rng.uniform(0.7, 0.8, 300)])
+    result = calibrate(unlabeled, np.array([0.72, 0.75, 0.78]), np.array([]))
+    assert result.threshold == pytest.approx(0.5, abs=0.005)
+
+
+def test_an_empty_library_puts_the_threshold_at_the_least_typical_example():
+    result = calibrate(np.array([]), np.array([0.8, 0.6, 0.9]), np.array([]))
+    assert result.threshold == 0.6
+    assert result.slope == pytest.approx(2.0 / MIN_SPREAD)
+    nothing = calibrate(np.array([]), np.array([]), np.array([]))
+    assert nothing.threshold == pytest.approx(3 * MIN_SPREAD)
+
+
+def test_a_library_of_one_photo_is_its_own_background():
+    result = calibrate(np.array([0.4]), np.array([]), np.array([]))
+    assert result.threshold == pytest.approx(0.4 + 3 * MIN_SPREAD)
+
+
+def test_a_rejection_exactly_at_the_threshold_moves_it_just_above(library_scores):
+    background, _ = library_scores
+    threshold = calibrate(background, np.array([]), np.array([])).threshold
+    moved = calibrate(background, np.array([]), np.array([threshold]))
+    assert moved.threshold == threshold + REJECTION_MARGIN
+
+
+def test_float32_scores_calibrate_to_the_same_bits_as_float64(library_scores):
+    background, label = library_scores
+    unlabeled = np.concatenate([background, label]).astype(np.float32)
+    held_out = np.array([0.69, 0.71, 0.74], dtype=np.float32)
+    rejected = np.array([0.5, 0.7], dtype=np.float32)
+    as_float32 = calibrate(unlabeled, held_out, rejected)
+    as_float64 = calibrate(
+        unlabeled.astype(np.float64), held_out.astype(np.float64), rejected.astype(np.float64)
+    )
+    assert as_float32 == as_float64
+
+
+def _silverman(values: np.ndarray) -> float:
+    q75, q25 = np.percentile(values, [75, 25])
+    robust = (q75 - q25) / 1.34
+    spread = min(float(np.std(values)), robust) if robust > 0 else float(np.std(values))
+    return 0.9 * spread * len(values) ** -0.2
+
+
+def test_the_bandwidth_is_silvermans_rule_with_the_smaller_spread():
+    rng = np.random.default_rng(8)
+    heavy_tailed = np.concatenate([rng.normal(0.3, 0.05, 900), np.full(100, 0.9)])
+    assert np.percentile(heavy_tailed, 75) - np.percentile(heavy_tailed, 25) < np.std(heavy_tailed)
+    assert _bandwidth(heavy_tailed, 1e-6) == pytest.approx(_silverman(heavy_tailed), rel=1e-12)
+    assert _bandwidth(heavy_tailed, 1e-6) < 0.9 * np.std(heavy_tailed) * 1000**-0.2
+    mostly_tied = np.concatenate([np.full(800, 0.2), rng.normal(0.5, 0.1, 200)])
+    assert np.percentile(mostly_tied, 75) == np.percentile(mostly_tied, 25)
+    expected = 0.9 * float(np.std(mostly_tied)) * 1000**-0.2
+    assert _bandwidth(mostly_tied, 1e-6) == pytest.approx(expected, rel=1e-12)
+    assert _bandwidth(np.full(50, 0.3), 0.01) == 0.01

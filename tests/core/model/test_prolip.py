@@ -5,8 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from phototag.core.labels.imprint import normalize_rows
 from phototag.core.model.projection import project_rows
-from phototag.core.model.prolip import refine_projection
+from phototag.core.model.prolip import (
+    LOGIT_SCALE,
+    _Problem,
+    default_regularization,
+    refine_projection,
+)
 
 FEATURES, EMBED, LABELS = 48, 16, 3
 
@@ -77,3 +83,82 @@ def test_nothing_known_returns_w0_unchanged(problem):
 def test_project_gives_unit_rows(problem):
     embeddings = project_rows(problem[0], problem[3])
     np.testing.assert_allclose(np.linalg.norm(embeddings, axis=1), 1.0, rtol=1e-5)
+
+
+def _objective(problem, change: np.ndarray, bias: np.ndarray) -> float:
+    """The loss the module docstring states, computed directly in float64: the mean, over the
+    known (photo, label) pairs, of BCE(10 * cos(h W, c) + b), plus lambda * ||W - W0||^2."""
+    features, targets, classifier, projection = (np.asarray(a, np.float64) for a in problem)
+    lam = default_regularization(targets)
+    basis, _ = np.linalg.qr(features.T)
+    embedded = features @ (projection + basis @ change)
+    z = embedded / np.linalg.norm(embedded, axis=1, keepdims=True)
+    classes = classifier / np.linalg.norm(classifier, axis=1, keepdims=True)
+    logits = LOGIT_SCALE * (z @ classes.T) + bias
+    positive = targets > 0
+    bce = np.logaddexp(0.0, logits) - positive * logits
+    known = targets != 0
+    return float(bce[known].sum() / known.sum() + lam * np.sum(change**2))
+
+
+def test_the_gradients_are_those_of_the_stated_objective(problem):
+    """Checked against central differences of the objective, at a point away from W0."""
+    features, targets, classifier, projection = problem
+    rng = np.random.default_rng(3)
+    basis, coordinates = np.linalg.qr(features.T)
+    known = targets != 0
+    stated = _Problem(
+        start=features @ projection,
+        coordinates=coordinates.astype(np.float32),
+        classes=normalize_rows(classifier),
+        positive=(targets > 0).astype(np.float32),
+        weight=known.astype(np.float32) / np.float32(known.sum()),
+        lam=default_regularization(targets),
+    )
+    change = 0.05 * rng.normal(size=(basis.shape[1], EMBED))
+    bias = 0.3 * rng.normal(size=LABELS)
+    grad_change, grad_bias = stated.gradients(change.astype(np.float32), bias.astype(np.float32))
+    step = 1e-5
+    for index in [(0, 0), (3, 5), (10, 15), (17, 2)]:
+        moved = np.zeros_like(change)
+        moved[index] = step
+        numeric = (
+            _objective(problem, change + moved, bias) - _objective(problem, change - moved, bias)
+        ) / (2 * step)
+        assert grad_change[index] == pytest.approx(numeric, rel=1e-2, abs=1e-5)
+    for label in range(LABELS):
+        moved = np.zeros(LABELS)
+        moved[label] = step
+        numeric = (
+            _objective(problem, change, bias + moved) - _objective(problem, change, bias - moved)
+        ) / (2 * step)
+        assert grad_bias[label] == pytest.approx(numeric, rel=1e-2, abs=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("targets", "expected"),
+    [
+        ([[1, 0], [1, -1], [0, 1], [-1, 0]], 1 / 2.5),  # 3 and 2 labelled photos: N = 2.5
+        ([[1, 0], [1, 0]], 1 / 2),  # a label nobody labelled does not count
+        ([[0, 0]], 1.0),
+    ],
+)
+def test_the_default_regulariser_is_one_over_the_shots_per_label(targets, expected):
+    assert default_regularization(np.array(targets)) == pytest.approx(expected)
+
+
+def test_progress_is_reported_after_every_step(problem):
+    seen: list[tuple[int, int]] = []
+    refine_projection(*problem, steps=4, progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(1, 4), (2, 4), (3, 4), (4, 4)]
+
+
+def test_nothing_known_returns_a_float32_copy_of_w0(problem):
+    features, targets, classifier, projection = problem
+    unknown = np.zeros_like(targets)
+    kept = refine_projection(features, unknown, classifier, projection)
+    assert kept is not projection
+    assert not np.shares_memory(kept, projection)
+    from_float64 = refine_projection(features, unknown, classifier, projection.astype(np.float64))
+    assert from_float64.dtype == np.float32
+    assert np.array_equal(from_float64, projection)
