@@ -12,7 +12,6 @@ it believes it runs under CI, which is why the CI markers are taken out of the e
 from __future__ import annotations
 
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests.photos import write_photo
+from tests.privacy import drop_photo_into_watch
 from tests.strace import (
     PHOTOTAG,
     find_strace,
@@ -57,12 +57,6 @@ def strace() -> str:
 
 def _files_under(home: Path) -> set[Path]:
     return {path.relative_to(home) for path in home.rglob("*") if path.is_file()}
-
-
-def _has_photo(database: Path, path: Path) -> bool:
-    with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=30) as conn:
-        row = conn.execute("SELECT status FROM files WHERE path = ?", (str(path),)).fetchone()
-    return row == ("ok",)
 
 
 @pytest.fixture(scope="module")
@@ -115,14 +109,7 @@ def test_scan_and_watch_open_no_internet_socket_and_write_only_their_own_files(
     trace = tmp_path / "watch.txt"
     watch = traced(strace, trace, [*base, "watch"], env)
     try:
-        arrived = photos / "arrived.jpg"
-        time.sleep(3)  # let the watcher catch up with the folder before the photo arrives
-        write_photo(arrived, ["red"], seed=99)
-        deadline = time.monotonic() + 300
-        while not _has_photo(library / "library.db", arrived):
-            assert watch.poll() is None, watch.communicate()
-            assert time.monotonic() < deadline, "the watcher never took the new photo in"
-            time.sleep(0.2)
+        drop_photo_into_watch(watch, photos, library / "library.db", deadline_s=300)
         # The watcher's model session now exists: hold it open well past the moment a bare
         # session's telemetry spoke up in the control.
         held_until = time.monotonic() + 2 * telemetry_delay + 5

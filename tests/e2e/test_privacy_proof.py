@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
 
 from tests.e2e.conftest import run_process
 from tests.photos import write_photo
-from tests.privacy import DENY_NETWORK, NETWORK_ATTEMPT
+from tests.privacy import DENY_NETWORK, NETWORK_ATTEMPT, drop_photo_into_watch
 
 CLI = "\nfrom phototag.cli.main import main\nmain()"
 
@@ -30,12 +29,6 @@ def _guarded(*args: str, **popen) -> subprocess.Popen:
         env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
         **popen,
     )
-
-
-def _present(database, path) -> bool:
-    with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=30) as conn:
-        row = conn.execute("SELECT status FROM files WHERE path = ?", (str(path),)).fetchone()
-    return row == ("ok",)
 
 
 def _stop(process: subprocess.Popen, sig: int) -> tuple[str, str]:
@@ -90,14 +83,7 @@ def test_every_command_but_download_and_the_app_attempt_no_connection(tmp_path):
         assert result.code == 0, (command, result.err)
 
     watch = _guarded(*library, "watch")
-    arrived = photos / "arrived.jpg"
-    time.sleep(3)  # let the watcher catch up with the folder before the photo arrives
-    write_photo(arrived, ["red"], seed=99)
-    deadline = time.monotonic() + 120
-    while not _present(root / "library.db", arrived):
-        assert watch.poll() is None, watch.communicate()
-        assert time.monotonic() < deadline, "the watcher never took the new photo in"
-        time.sleep(0.2)
+    drop_photo_into_watch(watch, photos, root / "library.db", deadline_s=120)
     _, err = _stop(watch, signal.SIGTERM)
     assert NETWORK_ATTEMPT not in err, err
     assert watch.returncode == 0, err
