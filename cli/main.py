@@ -890,6 +890,10 @@ def _run(command: click.Command, argv: list[str] | None, prog_name: str) -> None
     sys.exit(code if isinstance(code, int) else 0)
 
 
+# Commands kept in modules of their own attach themselves to `cli` when imported.
+from phototag.cli import raw as _raw_commands  # noqa: E402, F401
+
+
 def main(argv: list[str] | None = None) -> None:
     """The `phototag` command line."""
     _run(cli, argv, "phototag")
