@@ -91,9 +91,10 @@ def _from_preview(raw: rawpy.RawPy, min_side: int, orientation: int) -> Image.Im
     except rawpy.LibRawError:
         return None  # none, of a kind LibRaw cannot give, or damaged: the sensor data may do
     wanted = min(min_side, min(raw.sizes.width, raw.sizes.height) // 2)
-    if thumb.format == rawpy.ThumbFormat.JPEG:
+    # JPEG previews come as bytes, uncompressed ones (BITMAP) as an RGB array.
+    if isinstance(thumb.data, bytes):
         return _from_jpeg_preview(thumb.data, wanted, min_side, orientation)
-    if thumb.format == rawpy.ThumbFormat.BITMAP and min(thumb.data.shape[:2]) >= wanted:
+    if thumb.data.ndim == 3 and min(thumb.data.shape[:2]) >= wanted:
         bitmap = Image.fromarray(np.ascontiguousarray(thumb.data))
         return small_upright(bitmap, min_side, orientation)
     return None
