@@ -5,8 +5,9 @@ Cameras embed a JPEG preview of the shot (the full-size one on most bodies since
 which is the camera's own rendering and decodes like any JPEG at 1/8 scale: when its short side
 is at least what the model needs, it is used and no RAW data is unpacked at all. Otherwise the
 sensor data is demosaiced at half size (LibRaw's 2x2 binning, no interpolation), which is
-enough for 224 pixels and several times faster than a full demosaic. `bench/ingest.py --raw`
-measures both paths.
+enough for 224 pixels and several times faster than a full demosaic. Measured on 12-MP DNGs
+(`bench/ingest.py --raw-only`, 2 loaded cores): 61 ms of CPU a photo from the preview, 145 ms
+by half-size demosaic, against 35 ms for a 12-MP JPEG.
 
 Whatever the picture came from, the facts recorded are the RAW's own: its orientation (LibRaw's
 `flip`, which a preview does not carry), its size and the time it was taken.
