@@ -67,9 +67,11 @@ def write_dng(
     orientation: int = 1,
     taken: str | None = TAKEN,
     preview_scale: int = 1,
+    uncompressed_preview: bool = False,
 ) -> Path:
     """A DNG of `picture` (stored as the sensor saw it: not turned by `orientation`), with a
-    JPEG preview when `preview`, 1/preview_scale of the picture's size."""
+    JPEG preview when `preview`, 1/preview_scale of the picture's size; with
+    `uncompressed_preview`, the preview is IFD 0's RGB picture itself, as older DNGs have."""
     rgb = np.asarray(picture.convert("RGB"))
     path.parent.mkdir(parents=True, exist_ok=True)
     cfa_args = {"photometric": 32803, "subfiletype": 0}  # CFA
@@ -79,15 +81,17 @@ def write_dng(
                 mosaic(rgb), **cfa_args, extratags=_camera_tags(orientation, taken) + _SENSOR_TAGS
             )
             return path
-        thumbnail = np.asarray(picture.convert("RGB").reduce(8))
+        thumbnail = np.asarray(picture.convert("RGB").reduce(1 if uncompressed_preview else 8))
         dng.write(
             thumbnail,
             photometric="rgb",
             subfiletype=1,
-            subifds=2,
+            subifds=1 if uncompressed_preview else 2,
             extratags=_camera_tags(orientation, taken),
         )
         dng.write(mosaic(rgb), **cfa_args, extratags=_SENSOR_TAGS)
+        if uncompressed_preview:
+            return path
         jpeg = io.BytesIO()
         shown = picture.convert("RGB").reduce(preview_scale)
         shown.save(jpeg, "JPEG", quality=90)

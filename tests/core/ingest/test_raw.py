@@ -68,6 +68,17 @@ def test_a_preview_short_of_the_side_but_larger_than_the_demosaic_is_used(tmp_pa
     assert make_thumbnail(path).size == (320, 240)
 
 
+def test_an_uncompressed_preview_serves_like_a_jpeg_one(tmp_path):
+    picture = colour_photo(["blue"], 3, (640, 480))
+    path = write_dng(tmp_path / "u.dng", picture, uncompressed_preview=True)
+    with rawpy.imread(str(path)) as raw:
+        assert raw.extract_thumb().format == rawpy.ThumbFormat.BITMAP
+    decoded = decode_image(path, 224)
+    assert decoded.image.size == (320, 240)  # the 640 x 480 preview halved
+    # The preview's own pixels: the demosaic (same size) is further off in colour.
+    assert np.abs(_mean_colour(decoded.image) - _mean_colour(picture)).max() < 1
+
+
 def test_the_raws_orientation_turns_the_picture_and_its_dimensions(tmp_path):
     picture = colour_photo(["red", "blue"], 6, (640, 480))  # red left, blue right
     for preview in (True, False):
