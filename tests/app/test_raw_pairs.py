@@ -1,5 +1,5 @@
 """RAW files in the window: a RAW+JPEG pair is one photo in the grid whose details list both
-files; a lone RAW's thumbnail comes from its embedded preview."""
+files and whose tag reaches both sidecars; a lone RAW's thumbnail comes from its preview."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from PIL import Image
 from PySide6.QtCore import Qt
 
 from phototag.app.photo_model import Role
+from phototag.core.interop import xmp
 from tests.app.helpers import select_paths, shown_paths, wait_for_scan
 from tests.photos import write_photo
 from tests.raws import truncate, write_colour_dng
@@ -41,6 +42,7 @@ def test_a_pair_is_one_photo_listing_both_files_and_tagged_once(qtbot, open_wind
     qtbot.waitUntil(lambda: window.details.title.text() == "IMG_1.JPG")
     assert _facts(window.details)["Files"] == "IMG_1.JPG\nIMG_1.CR2"
 
+    window.sidecars_action.trigger()  # File → Write XMP Sidecars When I Confirm a Tag
     qtbot.keyClicks(window.details.tag_input, "sunset")
     qtbot.keyClick(window.details.tag_input, Qt.Key.Key_Return)
     qtbot.waitUntil(
@@ -49,6 +51,8 @@ def test_a_pair_is_one_photo_listing_both_files_and_tagged_once(qtbot, open_wind
     )
     carrying = {Path(p.path).name for p in window.library.predictions("sunset")}
     assert {"IMG_1.JPG", "IMG_1.CR2"} <= carrying
+    for sidecar in ("IMG_1.JPG.xmp", "IMG_1.CR2.xmp"):
+        assert xmp.read(folder / sidecar).keywords(xmp.SUBJECT) == ["sunset"]
 
 
 def test_a_raws_thumbnail_is_made_from_its_preview(qtbot, open_window, tmp_path):
