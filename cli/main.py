@@ -200,6 +200,7 @@ def scan(ctx: _Context, model: str | None, weights: str | None, backend: str | N
         f"{report.files} files: {report.embedded} embedded, {report.linked} moved or copied, "
         f"{report.unchanged} unchanged, {len(report.unreadable)} unreadable, "
         f"{report.missing} newly missing"
+        + (f", {report.paired} RAW paired with their JPEG" if report.paired else "")
     )
     for path, reason in report.unreadable[:UNREADABLE_SHOWN]:
         click.echo(f"skipped {path}: {reason}", err=True)

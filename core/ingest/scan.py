@@ -57,6 +57,8 @@ class ScanReport:
     moved: int = 0
     # (folder, reason): folders that could not be read and were left untouched.
     unavailable: list[tuple[str, str]] = field(default_factory=list)
+    # RAW files that joined the JPEG of their shot (core/ingest/pairs.py), not read at all.
+    paired: int = 0
 
 
 @dataclass(frozen=True)
@@ -336,7 +338,7 @@ class Ingest:
             else:
                 with self.store.transaction():
                     self._record_file(candidate, image_id)
-                self.report.linked += 1
+                self.report.paired += 1
                 self._tick()
         self._embed_changed(alone)
 

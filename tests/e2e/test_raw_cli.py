@@ -34,6 +34,8 @@ def library(phototag, tmp_path, shoot) -> Path:
 def test_a_raw_folder_scans_tags_and_exports_sidecars_exiftool_reads(phototag, library, shoot):
     scanned = phototag("scan", "--model", "tiny-random", library=library)
     assert scanned.code == 0
+    assert scanned.out.startswith("5 files: 3 embedded, 0 moved or copied, 0 unchanged, ")
+    assert scanned.out.rstrip().endswith(", 1 RAW paired with their JPEG")
     assert "IMG_9.dng: truncated or corrupt RAW data" in scanned.err + scanned.out
 
     assert phototag("tag", "sunset", shoot / "IMG_1.JPG", library=library).code == 0

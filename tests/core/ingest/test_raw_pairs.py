@@ -46,7 +46,7 @@ def test_a_pair_is_embedded_once_from_the_jpeg_and_a_broken_raw_gets_a_reason(
     report = raw_library.scan(model="tiny-random")
     assert report.files == 7
     assert report.embedded == 4  # two JPEGs, two lone RAWs
-    assert report.linked == 2  # the two RAW halves
+    assert (report.paired, report.linked) == (2, 0)  # the two RAW halves, not copies
     assert [(Path(p).name, r.split(" (")[0]) for p, r in report.unreadable] == [
         ("broken.dng", "truncated or corrupt RAW data")
     ]
@@ -57,7 +57,7 @@ def test_a_pair_is_embedded_once_from_the_jpeg_and_a_broken_raw_gets_a_reason(
         str(raw_folder / "IMG_1.DNG"),
     ]
     again = raw_library.scan(model="tiny-random")
-    assert (again.embedded, again.linked, again.unchanged) == (0, 0, 6)
+    assert (again.embedded, again.paired, again.unchanged) == (0, 0, 6)
 
 
 def test_a_lone_raw_has_its_own_facts(raw_library, raw_folder):
@@ -112,7 +112,7 @@ def test_a_raw_seen_before_its_jpeg_joins_it_and_keeps_its_tags(tmp_path, raw_fo
         library.tag("sunset", [folder / "IMG_1.DNG"])
         shutil.copy(raw_folder / "IMG_1.JPG", folder / "IMG_1.JPG")
         report = library.ingest_paths([folder / "IMG_1.JPG"])  # the watcher's next batch
-        assert (report.embedded, report.linked) == (1, 1)
+        assert (report.embedded, report.paired) == (1, 1)
         assert [Path(ref.path).name for ref in library.photos()] == ["IMG_1.JPG"]
         assert [label.name for label in library.photo(folder / "IMG_1.JPG").labels] == ["sunset"]
 
