@@ -223,7 +223,7 @@ def main() -> None:
     parser.add_argument("--folder", type=Path, help="use these JPEGs instead of generated ones")
     parser.add_argument("--naive-photos", type=int, default=40, help="photos for baseline (a)")
     parser.add_argument("--profile", type=Path, help="write a pyinstrument profile of (b) here")
-    parser.add_argument("--raw", type=int, default=24, help="12-MP DNGs per RAW decode path")
+    parser.add_argument("--raw", type=int, default=12, help="12-MP DNGs per RAW decode path")
     parser.add_argument("--raw-only", action="store_true", help="measure (r) alone")
     args = parser.parse_args()
     logging.disable(logging.WARNING)  # open_clip announces random init
