@@ -199,14 +199,15 @@ class DetailsPane(QScrollArea):
         self.title.setText(path.name)
         self.subtitle.setText(str(path.parent))
         dimensions = f"{photo.width} × {photo.height}" if photo.width else "—"
-        self._set_facts(
-            [
-                ("Dimensions", dimensions),
-                ("File size", human_size(photo.size)),
-                ("Taken", human_time(photo.taken_at)),
-                ("Modified", human_time(photo.mtime)),
-            ]
-        )
+        facts = [
+            ("Dimensions", dimensions),
+            ("File size", human_size(photo.size)),
+            ("Taken", human_time(photo.taken_at)),
+            ("Modified", human_time(photo.mtime)),
+        ]
+        if len(photo.files) > 1:  # a RAW+JPEG pair: one photo, both files tagged
+            facts.append(("Files", "\n".join(Path(file).name for file in photo.files)))
+        self._set_facts(facts)
         self._set_labels(photo.labels)
         self._set_teaching(True)
 

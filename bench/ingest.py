@@ -7,7 +7,11 @@ In one run it measures:
   (b) the pipeline as `phototag scan` runs it, default backend (and int8, reported);
   (c) decode alone and model alone, in CPU-seconds per photo (all threads counted), which give
       the limit: cores / (decode CPU-s + model CPU-s) photos per second if nothing else ran.
+  (r) RAW files (12-MP DNGs written by tests/raws.py), both ways core/ingest/raw.py decodes
+      them: from the full-size embedded JPEG preview, and by half-size demosaic of a RAW
+      without one: decode CPU and wall time per photo in one process, and the pipeline's rate.
 The last line reads `speedup=<b/a> limit_fraction=<b/limit>`. A benchmark, not a test.
+`--raw-only` runs (r) alone.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import sys
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -32,23 +37,55 @@ PHOTO_SIZE = (4000, 3000)
 BATCH = 8
 
 
-def write_photo(path: Path, seed: int) -> None:
-    """Smooth colour fields with fine noise: a JPEG of about the size of a 12-MP camera photo."""
+def camera_picture(seed: int) -> Image.Image:
+    """Smooth colour fields with fine noise, of a 12-MP camera photo's size."""
     rng = np.random.default_rng(seed)
     width, height = PHOTO_SIZE
     coarse = Image.fromarray(rng.integers(0, 256, (6, 8, 3), dtype=np.uint8))
     field = np.asarray(coarse.resize(PHOTO_SIZE, Image.Resampling.BICUBIC), dtype=np.int16)
     noise = rng.integers(-12, 13, (height, width, 1), dtype=np.int16)
-    Image.fromarray(np.clip(field + noise, 0, 255).astype(np.uint8)).save(path, quality=90)
+    return Image.fromarray(np.clip(field + noise, 0, 255).astype(np.uint8))
+
+
+def write_photo(path: Path, seed: int) -> None:
+    """A JPEG of about the size of a 12-MP camera photo."""
+    camera_picture(seed).save(path, quality=90)
+
+
+def write_raw(path: Path, seed: int, preview: bool) -> None:
+    """A 12-MP DNG, with the full-size JPEG preview most cameras embed, or without one, by
+    the tests' DNG writer (the checkout's root is put on the path for `python bench/...`)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from tests.raws import write_dng
+
+    write_dng(path, camera_picture(seed), preview=preview)
 
 
 def photo_folder(count: int) -> Path:
     """Generated once per count and kept in the temporary folder: it takes a while."""
-    folder = Path(tempfile.gettempdir()) / f"phototag-bench-ingest-{count}"
+    return _generated(f"phototag-bench-ingest-{count}", ".jpg", count, write_photo)
+
+
+def raw_folder(count: int, preview: bool) -> Path:
+    kind = "preview" if preview else "sensor"
+    write = write_raw_with_preview if preview else write_raw_without_preview
+    return _generated(f"phototag-bench-raw-{kind}-{count}", ".dng", count, write)
+
+
+def write_raw_with_preview(path: Path, seed: int) -> None:
+    write_raw(path, seed, preview=True)
+
+
+def write_raw_without_preview(path: Path, seed: int) -> None:
+    write_raw(path, seed, preview=False)
+
+
+def _generated(name: str, suffix: str, count: int, write) -> Path:
+    folder = Path(tempfile.gettempdir()) / name
     folder.mkdir(exist_ok=True)
-    missing = [i for i in range(count) if not (folder / f"{i:05d}.jpg").exists()]
+    missing = [i for i in range(count) if not (folder / f"{i:05d}{suffix}").exists()]
     with ProcessPoolExecutor() as pool:
-        list(pool.map(write_photo, [folder / f"{i:05d}.jpg" for i in missing], missing))
+        list(pool.map(write, [folder / f"{i:05d}{suffix}" for i in missing], missing))
     return folder
 
 
@@ -101,7 +138,7 @@ def pipeline(
     warm, folder = scratch / f"warm-{backend}", scratch / f"photos-{backend}"
     warm.mkdir()
     folder.mkdir()
-    os.link(photos[0], warm / "first.jpg")
+    os.link(photos[0], warm / f"first{photos[0].suffix}")
     for path in photos[1:]:
         os.link(path, folder / path.name)
     with Library(scratch / f"library-{backend}") as library:
@@ -128,10 +165,32 @@ def _embeddings_by_name(library: Library) -> dict[str, np.ndarray]:
 
 def decode_cost(photos: list[Path], recipe) -> float:
     """CPU-seconds per photo of a decode worker's work, in this process."""
-    start = cpu_seconds()
+    return decode_costs(photos, recipe)[0]
+
+
+def decode_costs(photos: list[Path], recipe) -> tuple[float, float]:
+    """(CPU-seconds, wall seconds) per photo of a decode worker's work, in this process."""
+    start, wall = cpu_seconds(), time.perf_counter()
     for path in photos:
-        decode_to_pixels(str(path), recipe)
-    return (cpu_seconds() - start) / len(photos)
+        decoded = decode_to_pixels(str(path), recipe)
+        assert not isinstance(decoded, str), f"{path}: {decoded}"
+    return (cpu_seconds() - start) / len(photos), (time.perf_counter() - wall) / len(photos)
+
+
+def raw_rates(count: int, weights: Path) -> None:
+    """(r): each RAW decode path alone and through the pipeline (default backend)."""
+    from phototag.core.model.encoder import load_encoder
+
+    recipe = load_encoder(ARCH, weights).pixel_recipe
+    for kind, preview in (("embedded preview", True), ("half-size demosaic", False)):
+        photos = sorted(raw_folder(count, preview).glob("*.dng"))[:count]
+        cpu, wall = decode_costs(photos[: min(len(photos), 8)], recipe)
+        with tempfile.TemporaryDirectory(prefix="phototag-bench-raw-") as scratch:
+            rate, _ = pipeline(photos, weights, backends.DEFAULT_BACKEND, Path(scratch), None)
+        print(
+            f"(r) RAW, {kind}: decode {cpu * 1000:.0f} ms CPU, {wall * 1000:.0f} ms wall per "
+            f"photo ({1 / wall:.2f} photos/s in one process); pipeline {rate:.2f} photos/s"
+        )
 
 
 def model_cost(encoder, crops: np.ndarray, backend: str) -> float:
@@ -164,8 +223,13 @@ def main() -> None:
     parser.add_argument("--folder", type=Path, help="use these JPEGs instead of generated ones")
     parser.add_argument("--naive-photos", type=int, default=40, help="photos for baseline (a)")
     parser.add_argument("--profile", type=Path, help="write a pyinstrument profile of (b) here")
+    parser.add_argument("--raw", type=int, default=12, help="12-MP DNGs per RAW decode path")
+    parser.add_argument("--raw-only", action="store_true", help="measure (r) alone")
     args = parser.parse_args()
     logging.disable(logging.WARNING)  # open_clip announces random init
+    if args.raw_only:
+        _measure_raw(args.raw)
+        return
     folder = args.folder or photo_folder(args.photos)
     photos = sorted(folder.glob("*.jpg"))[: args.photos]
     weights = random_weights()
@@ -214,10 +278,20 @@ def main() -> None:
         f"int8: speedup={rates['onnx-int8'] / naive_rate:.2f} "
         f"limit_fraction={rates['onnx-int8'] / limits['onnx-int8']:.2f}"
     )
+    if args.raw:
+        raw_rates(args.raw, weights)
+        print(f"load average after (r): {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(
         f"speedup={rates[default] / naive_rate:.2f} "
         f"limit_fraction={rates[default] / limits[default]:.2f}"
     )
+
+
+def _measure_raw(count: int) -> None:
+    print(f"{count} 12-MP DNGs per path, {ARCH} random weights, {os.cpu_count()} cores")
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    raw_rates(count, random_weights())
+    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":

@@ -200,6 +200,7 @@ def scan(ctx: _Context, model: str | None, weights: str | None, backend: str | N
         f"{report.files} files: {report.embedded} embedded, {report.linked} moved or copied, "
         f"{report.unchanged} unchanged, {len(report.unreadable)} unreadable, "
         f"{report.missing} newly missing"
+        + (f", {report.paired} RAW paired with their JPEG" if report.paired else "")
     )
     for path, reason in report.unreadable[:UNREADABLE_SHOWN]:
         click.echo(f"skipped {path}: {reason}", err=True)
@@ -888,6 +889,10 @@ def _run(command: click.Command, argv: list[str] | None, prog_name: str) -> None
         message = f"the library database is unavailable: {exc}"
         _fail(message, EnvironmentProblem.exit_code, prog_name)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+# Commands kept in modules of their own attach themselves to `cli` when imported.
+from phototag.cli import raw as _raw_commands  # noqa: E402, F401
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -56,6 +56,7 @@ _PUBLIC: dict[str, tuple[str, str]] = {
     "EVAL_SEEDS": ("options", "EVAL_SEEDS"),
     "EVAL_SHOTS": ("options", "EVAL_SHOTS"),
     "LIBRARY_VARIABLE": ("options", "LIBRARY_VARIABLE"),
+    "RAW_SIDECAR_STYLES": ("options", "RAW_SIDECAR_STYLES"),
     # models
     "ModelSpec": ("model.specs", "ModelSpec"),
     "get_spec": ("model.specs", "get_spec"),
@@ -154,6 +155,12 @@ if TYPE_CHECKING:  # what type checkers see; tests/test_public_api.py keeps it e
     from phototag.core.model.backends import prefer as prefer_backend
     from phototag.core.model.encoder import download_weights, weights_available
     from phototag.core.model.specs import ModelSpec, get_spec, model_specs
-    from phototag.core.options import DEFAULT_MODEL, EVAL_SEEDS, EVAL_SHOTS, LIBRARY_VARIABLE
+    from phototag.core.options import (
+        DEFAULT_MODEL,
+        EVAL_SEEDS,
+        EVAL_SHOTS,
+        LIBRARY_VARIABLE,
+        RAW_SIDECAR_STYLES,
+    )
     from phototag.core.store.backup import backup as backup_library
     from phototag.core.store.backup import restore as restore_library

@@ -22,6 +22,7 @@ from phototag.core.browsing import (
     best_first,
 )
 from phototag.core.errors import UserError
+from phototag.core.ingest.pairs import files_of_shot, raw_halves
 from phototag.core.labels.methods import effective_method
 from phototag.core.labels.names import require_label
 from phototag.core.labels.state import LabelHead, LabelState, ModelView
@@ -118,6 +119,9 @@ class Browser:
         if cached is not None and cached[0] is view and cached[1] == signature:
             return cached[2]
         rows = files.indexed_files(self.store)
+        # A RAW+JPEG pair is one photo: listed once, under its JPEG (core/ingest/pairs.py).
+        halves = raw_halves([r.path for r in rows], [r.image_id for r in rows])
+        rows = [row for row, half in zip(rows, halves, strict=True) if not half]
         image_ids = np.fromiter((r.image_id for r in rows), np.int64, len(rows))
         matrix_rows = np.full(len(rows), -1, dtype=np.int64)
         if view is not None:
@@ -194,6 +198,7 @@ class Browser:
             height=facts.height,
             taken_at=facts.taken_at,
             labels=self.labels_of(facts.image_id),
+            files=files_of_shot(self.store, facts.path, facts.image_id),
         )
 
     def review(self, label: str, near_misses: int) -> LabelReview:

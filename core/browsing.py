@@ -47,6 +47,8 @@ class PhotoDetails:
     height: int | None
     taken_at: str | None
     labels: list[PhotoLabel] = field(default_factory=list)
+    # Every file of the shot that shows this photo, `path` first: a RAW+JPEG pair lists both.
+    files: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

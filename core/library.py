@@ -46,7 +46,14 @@ from phototag.core.model.encoders import Encoders
 from phototag.core.model.encoders import canonical as canonical_path
 from phototag.core.model.prolip import DEFAULT_STEPS
 from phototag.core.model.refine import ProjectionChange
-from phototag.core.options import LIBRARY_METHOD, LIBRARY_VARIABLE, SIDECARS_ON_CONFIRM
+from phototag.core.options import (
+    LIBRARY_METHOD,
+    LIBRARY_VARIABLE,
+    RAW_SIDECAR_KEEP_EXTENSION,
+    RAW_SIDECAR_NAME,
+    RAW_SIDECAR_STYLES,
+    SIDECARS_ON_CONFIRM,
+)
 from phototag.core.paths import default_library_dir
 from phototag.core.store import labels as stored
 from phototag.core.store import photos as files
@@ -484,6 +491,20 @@ class Library:
     @sidecars_on_confirm.setter
     def sidecars_on_confirm(self, enabled: bool) -> None:
         SIDECARS_ON_CONFIRM.write(self.store, enabled)
+
+    @property
+    def raw_sidecar_name(self) -> str:
+        """How a RAW file's new sidecar is named: RAW_SIDECAR_STYLES (options.py says which
+        tools read which)."""
+        return RAW_SIDECAR_NAME.read(self.store) or RAW_SIDECAR_KEEP_EXTENSION
+
+    @raw_sidecar_name.setter
+    def raw_sidecar_name(self, style: str) -> None:
+        if style not in RAW_SIDECAR_STYLES:
+            raise UserError(
+                f"RAW sidecar names are {' or '.join(RAW_SIDECAR_STYLES)}, not {style!r}"
+            )
+        RAW_SIDECAR_NAME.write(self.store, style)
 
     def _model_key(self) -> str | None:
         model = self._active_model()

@@ -75,7 +75,27 @@ SIDECARS_ON_CONFIRM: Option[bool] = Option(
     "write a photo's XMP sidecar whenever the user tags, rejects or untags it",
 )
 
-LIBRARY_OPTIONS: tuple[Option, ...] = (ACTIVE_MODEL, LIBRARY_METHOD, SIDECARS_ON_CONFIRM)
+# How a RAW file's new sidecar is named. An existing sidecar under either name is always the one
+# updated, and both are read. Keeping the extension is the default: digiKam, darktable and
+# Immich read it, and it cannot be mistaken for the sidecar of the JPEG beside the RAW;
+# Lightroom and Capture One read only the name with the extension replaced.
+RAW_SIDECAR_KEEP_EXTENSION = "keep-extension"  # IMG_1.CR2.xmp
+RAW_SIDECAR_REPLACE_EXTENSION = "replace-extension"  # IMG_1.xmp
+RAW_SIDECAR_STYLES = (RAW_SIDECAR_KEEP_EXTENSION, RAW_SIDECAR_REPLACE_EXTENSION)
+RAW_SIDECAR_NAME: Option[str] = Option(
+    "raw_sidecar_name",
+    str,
+    RAW_SIDECAR_KEEP_EXTENSION,
+    "name of a RAW file's new sidecar: keep-extension (IMG_1.CR2.xmp: darktable, digiKam) "
+    "or replace-extension (IMG_1.xmp: Lightroom)",
+)
+
+LIBRARY_OPTIONS: tuple[Option, ...] = (
+    ACTIVE_MODEL,
+    LIBRARY_METHOD,
+    SIDECARS_ON_CONFIRM,
+    RAW_SIDECAR_NAME,
+)
 
 # ----- process-wide defaults ------------------------------------------------------------------
 

@@ -21,6 +21,8 @@ from typing import BinaryIO
 import numpy as np
 from PIL import ExifTags, Image, UnidentifiedImageError, features
 
+from phototag.core.ingest.pairs import RAW_EXTENSIONS, is_raw_path
+
 
 def _register_heif() -> None:
     """Teach Pillow HEIC/HEIF. A dependency, but without it only HEIC photos are lost; every
@@ -58,8 +60,8 @@ _BASE_EXTENSIONS = (
     ".hif",
 )
 
-IMAGE_EXTENSIONS: frozenset[str] = frozenset(
-    _BASE_EXTENSIONS + ((".avif",) if _avif_supported() else ())
+IMAGE_EXTENSIONS: frozenset[str] = (
+    frozenset(_BASE_EXTENSIONS + ((".avif",) if _avif_supported() else ())) | RAW_EXTENSIONS
 )
 
 # Only these decoders may see the user's files: Pillow knows ~40 formats, most of them rare,
@@ -140,7 +142,17 @@ def decode_image(path: Path, min_side: int = 224) -> DecodedImage:
     if min_side < 1:
         raise ValueError(f"min_side must be at least 1, got {min_side}")
     with _open_regular_file(path) as handle:
-        return _decode_stream(handle, min_side)
+        if is_raw_path(path):
+            return _decode_raw(path, min_side)
+        return decode_stream(handle, min_side)
+
+
+def _decode_raw(path: Path, min_side: int) -> DecodedImage:
+    """Imported here, not at the top: raw.py builds on this module, and a library without
+    RAW files never loads LibRaw."""
+    from phototag.core.ingest.raw import decode_raw
+
+    return decode_raw(path, min_side)
 
 
 def _open_regular_file(path: Path) -> BinaryIO:
@@ -175,8 +187,9 @@ def _check_is_nonempty_file(info: os.stat_result) -> None:
         raise UnreadableImage(REASON_EMPTY)
 
 
-def _decode_stream(handle: BinaryIO, min_side: int) -> DecodedImage:
-    """Turn whatever Pillow raises into a reason: on hostile input it raises almost anything."""
+def decode_stream(handle: BinaryIO, min_side: int, orientation: int | None = None) -> DecodedImage:
+    """Turn whatever Pillow raises into a reason: on hostile input it raises almost anything.
+    `orientation` overrides the picture's own EXIF (a RAW's preview is turned by the RAW's)."""
     try:
         with warnings.catch_warnings():
             # Between 1x and 2x Pillow's pixel limit it only warns, and it warns about corrupt
@@ -185,7 +198,7 @@ def _decode_stream(handle: BinaryIO, min_side: int) -> DecodedImage:
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             warnings.filterwarnings("ignore", module=r"(PIL|pillow_heif)(\.|$)")
             with Image.open(handle, formats=_open_formats()) as source:
-                return _decode_opened(source, min_side)
+                return _decode_opened(source, min_side, orientation)
     except UnidentifiedImageError as exc:
         raise UnreadableImage(_unidentified_reason(handle)) from exc
     except Image.DecompressionBombError as exc:
@@ -201,7 +214,7 @@ def _decode_stream(handle: BinaryIO, min_side: int) -> DecodedImage:
         raise UnreadableImage(REASON_CORRUPT) from exc
 
 
-def _decode_opened(source: Image.Image, min_side: int) -> DecodedImage:
+def _decode_opened(source: Image.Image, min_side: int, orientation: int | None) -> DecodedImage:
     full_width, full_height = source.size
     # JPEG decodes at 1/2, 1/4 or 1/8 scale, keeping both sides >= the requested size, so a
     # square request keeps the short side >= min_side; HEIF may pick an embedded thumbnail.
@@ -209,21 +222,37 @@ def _decode_opened(source: Image.Image, min_side: int) -> DecodedImage:
     _check_decode_budget(source)
     source.load()  # the first frame only, for GIF and animated WebP
     exif = _read_exif(source)
-    orientation = _orientation(exif)
-    if orientation in _SIDEWAYS_ORIENTATIONS:
+    if orientation is None:
+        orientation = _orientation(exif)
+    if is_sideways(orientation):
         full_width, full_height = full_height, full_width
-    # Reduce before converting when the mode allows, so no full-size RGB copy is ever made.
+    image = small_upright(source, min_side, orientation)
+    return DecodedImage(image, full_width, full_height, _taken_at(exif))
+
+
+def small_upright(source: Image.Image, min_side: int, orientation: int) -> Image.Image:
+    """A new RGB image, short side in [min_side, 2*min_side) (never upscaled), turned upright.
+    Reduced before converting when the mode allows, so no full-size RGB copy is ever made."""
     small = _shrink(_to_rgb(_shrink(source, min_side)), min_side)
     image = _apply_orientation(small, orientation)
     # The info dict still holds the source's EXIF, whose Orientation no longer applies.
     image.info = {}
-    return DecodedImage(image, full_width, full_height, _taken_at(exif))
+    return image
+
+
+def is_sideways(orientation: int) -> bool:
+    """Orientations 5-8 store the picture on its side: its stored width is the upright height."""
+    return orientation in _SIDEWAYS_ORIENTATIONS
 
 
 def _check_decode_budget(source: Image.Image) -> None:
     """Refuse, before a byte is decoded, a picture whose pixels would exceed the budget."""
     width, height = source.size
-    needed = width * height * _bytes_per_pixel(source.mode)
+    check_budget(width, height, width * height * _bytes_per_pixel(source.mode))
+
+
+def check_budget(width: int, height: int, needed: int) -> None:
+    """Refuse a decode of width x height pixels that would allocate `needed` bytes."""
     if needed > DECODE_BUDGET_BYTES:
         raise UnreadableImage(
             f"{REASON_TOO_LARGE} ({width} x {height} pixels need {needed // 2**20} MB, "

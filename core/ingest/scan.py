@@ -26,6 +26,7 @@ from phototag.core.atomic import file_kind
 from phototag.core.ingest.decode import is_image_path
 from phototag.core.ingest.decode_pool import Pixels, decode_in_order
 from phototag.core.ingest.hashing import content_hash
+from phototag.core.ingest.pairs import Shots, is_companion_path, is_raw_path
 from phototag.core.store import ingest as ingest_sql
 from phototag.core.store.database import Store, is_storable, printable
 from phototag.core.store.ingest import FileRow
@@ -56,6 +57,8 @@ class ScanReport:
     moved: int = 0
     # (folder, reason): folders that could not be read and were left untouched.
     unavailable: list[tuple[str, str]] = field(default_factory=list)
+    # RAW files that joined the JPEG of their shot (core/ingest/pairs.py), not read at all.
+    paired: int = 0
 
 
 @dataclass(frozen=True)
@@ -217,6 +220,7 @@ class Ingest:
         self._embedded_images = ingest_sql.embedded_image_ids(store, model_id)
         self._roots: list[str] = []
         self._moves_checked: set[int] = set()
+        self._shots = Shots()
 
     def run(self, folders: list[dict], targets: list[str]) -> ScanReport:
         """Update every target (a file or folder, present or gone) inside a library folder."""
@@ -262,9 +266,11 @@ class Ingest:
         self.progress(self._done, self._total)
 
     def _update_folder(self, folder: dict, found: list, known: dict[str, FileRow]) -> None:
-        """Bring the known rows in line with what was found: stat, hash, link, embed, forget."""
+        """Bring the known rows in line with what was found: stat, hash, link, embed, forget.
+        The RAW half of a RAW+JPEG pair waits until its JPEG is in, then shows its photo."""
         seen: set[str] = set()
         changed: list[_Candidate] = []
+        paired: list[_Candidate] = []
         for item in found:
             if isinstance(item, tuple):
                 path, reason = item
@@ -275,13 +281,69 @@ class Ingest:
             candidate = self._stat(item, folder["id"])
             if candidate is None:
                 continue
-            if self._is_unchanged(candidate, known.get(candidate.path)):
+            if self._is_paired_raw(candidate.path):
+                paired.append(candidate)
+            elif self._is_unchanged(candidate, known.get(candidate.path)):
                 self.report.unchanged += 1
                 self._tick()
             else:
                 changed.append(candidate)
         self._embed_changed(changed)
+        paired += self._raws_left_behind(changed, seen, folder["id"])
+        self._join_pairs(folder, paired, known)
         self._forget_vanished(known, seen)
+
+    def _is_paired_raw(self, path: str) -> bool:
+        return is_raw_path(path) and self._shots.companion(path) is not None
+
+    def _raws_left_behind(
+        self, changed: list[_Candidate], seen: set[str], folder_id: int
+    ) -> list[_Candidate]:
+        """The RAW halves of JPEGs new in this pass that the pass did not hold (the watcher saw
+        the RAW arrive first, alone): they join their JPEG now, not at the next scan."""
+        left: list[_Candidate] = []
+        for jpeg in changed:
+            if not is_companion_path(jpeg.path):
+                continue
+            for raw in self._shots.raws(jpeg.path):
+                if raw in seen:
+                    continue
+                seen.add(raw)
+                self._total += 1
+                self.report.files += 1
+                candidate = self._stat(Path(raw), folder_id)
+                if candidate is not None:
+                    left.append(candidate)
+        return left
+
+    def _join_pairs(self, folder: dict, paired: list[_Candidate], known: dict) -> None:
+        """Each RAW shows its JPEG's photo, without being read; a RAW whose JPEG could not be
+        read is a photo of its own, decoded from the RAW."""
+        alone: list[_Candidate] = []
+        for candidate in paired:
+            companion = self._shots.companion(candidate.path) or ""
+            image_id = ingest_sql.present_image_at(self.store, companion)
+            row = known.get(candidate.path) or self._row_at(folder, candidate.path)
+            if image_id is None or image_id not in self._embedded_images:
+                if self._is_unchanged(candidate, row):
+                    self.report.unchanged += 1
+                    self._tick()
+                else:
+                    alone.append(candidate)
+            elif (
+                self._is_unchanged(candidate, row) and row is not None and row.image_id == image_id
+            ):
+                self.report.unchanged += 1
+                self._tick()
+            else:
+                with self.store.transaction():
+                    self._record_file(candidate, image_id)
+                self.report.paired += 1
+                self._tick()
+        self._embed_changed(alone)
+
+    def _row_at(self, folder: dict, path: str) -> FileRow | None:
+        return next((row for row in self._rows_under(folder, path) if row.path == path), None)
 
     def _stat(self, path: Path, folder_id: int) -> _Candidate | None:
         try:

@@ -106,6 +106,7 @@ def describe(report: ScanReport) -> str:
         (report.embedded, "+{} new"),
         (report.moved, "{} moved"),
         (report.linked - report.moved, "{} copied"),
+        (report.paired, "{} RAW paired with their JPEG"),
         (report.missing, "{} missing"),
         (len(report.unreadable), "{} unreadable"),
     ]

@@ -16,6 +16,7 @@ from phototag.core.atomic import NotAFile
 from phototag.core.errors import UserError
 from phototag.core.interop import exiftool, xmp
 from phototag.core.interop.xmp import FIELDS, HIERARCHICAL, SUBJECT, TAGS_LIST, Tag
+from phototag.core.options import RAW_SIDECAR_KEEP_EXTENSION, RAW_SIDECAR_NAME
 from phototag.core.store import keywords as keywords_sql
 from phototag.core.store.database import Store, printable
 from phototag.core.store.keywords import LabelNode, WrittenKeyword
@@ -112,7 +113,7 @@ def write_sidecars(store: Store, photos: Iterable[PhotoLabels], model: str | Non
     """Merge each photo's labels into its sidecar, creating one only when there is something
     to write. A failure is reported and the next photo goes on."""
     report = WriteReport()
-    names = xmp.SidecarNames()
+    names = xmp.SidecarNames(RAW_SIDECAR_NAME.read(store) or RAW_SIDECAR_KEEP_EXTENSION)
     paths = label_paths(store)
     for photo, labels in photos:
         sidecar = xmp.extension_kept(Path(photo))

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from phototag.core.browse import Browser
 from phototag.core.errors import UserError
+from phototag.core.ingest.pairs import files_of_shot
 from phototag.core.interop import keywords
 from phototag.core.interop.keywords import PhotoLabels
 from phototag.core.store import photos
@@ -17,7 +18,8 @@ def photo_files(
     store: Store, paths: Iterable[str | Path] | None
 ) -> tuple[list[tuple[str, int]], list[str]]:
     """(path, image id) of present photo files at `paths` (all when None), and the paths
-    that name none."""
+    that name none. A file of a RAW+JPEG pair brings the other: they are one photo, so a tag
+    given to it reaches both files' sidecars."""
     if paths is None:
         return [(f.path, f.image_id) for f in photos.present_photos(store)], []
     found: dict[str, int] = {}
@@ -26,7 +28,10 @@ def photo_files(
         files = photos.files_at(store, str(given)) if is_storable(str(given)) else []
         if not files:
             not_found.append(printable(str(given)))
-        found.update((f.path, f.image_id) for f in files)
+        for file in files:
+            found.update(
+                dict.fromkeys(files_of_shot(store, file.path, file.image_id), file.image_id)
+            )
     return list(found.items()), not_found
 
 

@@ -29,6 +29,8 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import iterparse
 
 from phototag.core.atomic import NotAFile, replacing, require_regular_or_absent
+from phototag.core.ingest.pairs import is_raw_path
+from phototag.core.options import RAW_SIDECAR_KEEP_EXTENSION, RAW_SIDECAR_REPLACE_EXTENSION
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 XMPMETA = "adobe:ns:meta/"
@@ -112,19 +114,27 @@ def keywords_for(tags: Iterable[Tag]) -> dict[str, list[str]]:
 
 class SidecarNames:
     """Sidecar names for photos: `name.ext.xmp` is written; `name.xmp` (Lightroom, Capture One)
-    is read, and updated instead of adding a second file, but only when no other file in the
-    folder shares the photo's name without its extension: beside `IMG_1.jpg` and `IMG_1.cr2`,
-    `IMG_1.xmp` most likely belongs to the raw file (Lightroom writes sidecars only for raw), so
-    Phototag neither reads nor writes it. Folder listings are cached for one run."""
+    is read, and updated instead of adding a second file, when it can only be this photo's:
+    no other file in the folder shares the photo's name without its extension, or the photo is
+    the one RAW file of that name (Lightroom writes sidecars only for RAW, so beside `IMG_1.jpg`
+    and `IMG_1.cr2`, `IMG_1.xmp` is the RAW's and never the JPEG's). A RAW file without a
+    sidecar gets `name.xmp` when `raw_style` says so (options.RAW_SIDECAR_NAME). Folder
+    listings are cached for one run."""
 
-    def __init__(self) -> None:
-        self._stems: dict[Path, dict[str, int]] = {}
+    def __init__(self, raw_style: str = RAW_SIDECAR_KEEP_EXTENSION) -> None:
+        self._raw_style = raw_style
+        self._stems: dict[Path, dict[str, tuple[int, int]]] = {}
 
     def to_write(self, photo: Path) -> Path:
         kept = extension_kept(photo)
         if kept.exists():
             return kept
-        return self._adobe(photo) or kept
+        existing = self._adobe(photo)
+        if existing is not None:
+            return existing
+        if is_raw_path(photo) and self._raw_style == RAW_SIDECAR_REPLACE_EXTENSION:
+            return photo.with_suffix(SIDECAR_SUFFIX)
+        return kept
 
     def to_read(self, photo: Path) -> list[Path]:
         found = [extension_kept(photo), self._adobe(photo)]
@@ -132,7 +142,8 @@ class SidecarNames:
 
     def _adobe(self, photo: Path) -> Path | None:
         """The existing `name.xmp` sidecar when it can only be this photo's."""
-        if self._stem_count(photo.parent).get(photo.stem.casefold(), 0) != 1:
+        files, raws = self._stem_count(photo.parent).get(photo.stem.casefold(), (0, 0))
+        if not (files == 1 or (is_raw_path(photo) and raws == 1)):
             return None
         for suffix in (SIDECAR_SUFFIX, SIDECAR_SUFFIX.upper()):
             candidate = photo.with_suffix(suffix)
@@ -140,9 +151,10 @@ class SidecarNames:
                 return candidate
         return None
 
-    def _stem_count(self, folder: Path) -> dict[str, int]:
+    def _stem_count(self, folder: Path) -> dict[str, tuple[int, int]]:
+        """Per name without extension: how many files (sidecars aside), how many of them RAW."""
         if folder not in self._stems:
-            counts: dict[str, int] = {}
+            counts: dict[str, tuple[int, int]] = {}
             try:
                 names = os.listdir(folder)
             except OSError:
@@ -150,7 +162,8 @@ class SidecarNames:
             for name in names:
                 stem, suffix = os.path.splitext(name)
                 if suffix.lower() != SIDECAR_SUFFIX:
-                    counts[stem.casefold()] = counts.get(stem.casefold(), 0) + 1
+                    files, raws = counts.get(stem.casefold(), (0, 0))
+                    counts[stem.casefold()] = (files + 1, raws + is_raw_path(name))
             self._stems[folder] = counts
         return self._stems[folder]
 

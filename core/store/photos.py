@@ -201,6 +201,14 @@ def present_photos(store: Store) -> list[PhotoFile]:
     return [PhotoFile(path, image_id) for path, image_id in rows]
 
 
+def present_paths_of(store: Store, image_id: int) -> list[str]:
+    """Every present file that shows this photo, in path order."""
+    rows = store.conn.execute(
+        "SELECT path FROM files WHERE image_id = ? AND status = 'ok' ORDER BY path", (image_id,)
+    ).fetchall()
+    return [path for (path,) in rows]
+
+
 def photos_at(store: Store, path: str) -> list[PhotoFile]:
     """Present photo files at a path: the file itself, or every file below a folder."""
     rows = store.conn.execute(

@@ -26,6 +26,7 @@ def test_every_library_option_has_a_key_of_its_own_and_says_what_it_is_for():
 def test_a_library_in_use_stores_only_declared_settings(library, photo_set):
     _, made = photo_set
     library.sidecars_on_confirm = False
+    library.raw_sidecar_name = library.raw_sidecar_name
     library.set_method(library.method())
     library.tag("red", made["red"][:2])
 
