@@ -31,6 +31,7 @@ from phototag.core.browsing import (
     PhotoRef,
 )
 from phototag.core.errors import UserError
+from phototag.core.history import Journal, Reversal
 from phototag.core.ingest import scan as ingest
 from phototag.core.interop import keywords, packs, selection
 from phototag.core.labels.methods import (
@@ -51,6 +52,7 @@ from phototag.core.paths import default_library_dir
 from phototag.core.store import labels as stored
 from phototag.core.store import photos as files
 from phototag.core.store.database import Store, is_storable, printable
+from phototag.core.store.history import HistoryEntry
 from phototag.core.store.photos import ModelRow
 
 __all__ = [
@@ -67,6 +69,7 @@ __all__ = [
 ]
 
 NOTHING_SCANNED = "nothing is scanned yet: run 'phototag scan' first"
+_VERBS = {1: "tag", -1: "reject", 0: "untag"}
 
 
 def library_root(root: str | Path | None = None) -> Path:
@@ -84,6 +87,7 @@ class Library:
         self._encoders = Encoders(self.store)
         self._labels = LabelState(self.store, self._encode_text)
         self._browser = Browser(self.store, self._labels)
+        self._journal = Journal(self.store, self.reload)
 
     @classmethod
     def open(cls, root: str | Path | None = None) -> Library:
@@ -167,16 +171,17 @@ class Library:
         text = prompt.replace("{}", cleaned) if prompt else None
         if text and self._active_model() is not None:
             self._encoder()  # fails before the label exists if the model cannot be loaded
-        with self.store.transaction() as conn:
-            stored.insert_label(conn, cleaned, text)
-        self._labels.add_label(require_label(self.store, cleaned))
+        with self._journal.record("add label", cleaned, labels=()):
+            stored.insert_label(self.store.conn, cleaned, text)
+            self._labels.add_label(require_label(self.store, cleaned))
         return cleaned, True
 
     def remove_label(self, name: str) -> None:
         """Delete a label with its examples: only ever on the user's explicit request."""
         row = require_label(self.store, name)
-        stored.delete_label(self.store, row.id)
-        self._labels.forget_label(row.id)
+        with self._journal.record("remove label", row.name, {row.id}):
+            stored.delete_label(self.store, row.id)
+            self._labels.forget_label(row.id)
 
     def rename_label(self, old: str, new: str) -> str:
         row = require_label(self.store, old)
@@ -184,8 +189,9 @@ class Library:
         clash = find_label(self.store, cleaned)
         if clash is not None and clash.id != row.id:
             raise UserError(f"a label named {clash.name!r} already exists")
-        stored.rename_label(self.store, row.id, cleaned)
-        self._labels.rename_label(row.id, cleaned)
+        with self._journal.record("rename", f"{row.name} to {cleaned}", {row.id}):
+            stored.rename_label(self.store, row.id, cleaned)
+            self._labels.rename_label(row.id, cleaned)
         return cleaned
 
     def set_threshold(self, name: str, threshold: float | None) -> None:
@@ -193,8 +199,10 @@ class Library:
         row = require_label(self.store, name)
         if threshold is not None and not -1.0 <= threshold <= 1.0:
             raise UserError("a threshold is a cosine similarity between -1 and 1")
-        stored.set_label_threshold(self.store, row.id, threshold)
-        self._labels.set_user_threshold(row.id, threshold)
+        how = "automatic" if threshold is None else f"{threshold:.3f}"
+        with self._journal.record("threshold", f"{row.name}: {how}", {row.id}):
+            stored.set_label_threshold(self.store, row.id, threshold)
+            self._labels.set_user_threshold(row.id, threshold)
 
     def labels(self) -> list[LabelInfo]:
         return self._browser.label_infos()
@@ -218,11 +226,24 @@ class Library:
         """Record a decision, then keep the photos' sidecars in step when the library asks for
         it, so a decision from the command line reaches Lightroom as one from the GUI does."""
         paths = list(paths)
-        change = self._set_examples(label, paths, polarity)
-        if not self.sidecars_on_confirm:
-            return change
-        failed = self.write_sidecars(paths).failed
+        sidecars = self.sidecars_on_confirm
+        found = find_label(self.store, label)
+        scope = self._labels.affected_by(None if found is None else found.id)
+        photos = self._photos_if(sidecars, paths)
+        with self._journal.record(_VERBS[polarity], label, scope, photos=photos) as entry:
+            change = self._set_examples(label, paths, polarity)
+            entry.summary = f"{change.label}: {change.changed} photo(s)"
+            entry.skip = change.changed == 0
+            if not sidecars:
+                return change
+            failed = self.write_sidecars(paths).failed
         return replace(change, sidecars_failed=failed)
+
+    def _photos_if(self, wanted: bool, paths: list[str | Path]) -> Callable[[], list[str]] | None:
+        """The photos at paths, looked up inside the journal's transaction, when wanted."""
+        if not wanted:
+            return None
+        return lambda: [path for path, _ in selection.photo_files(self.store, paths)[0]]
 
     def _resolve_photos(self, paths: Iterable[str | Path]) -> tuple[list[int], list[str]]:
         """Image ids for paths (files, or folders meaning every photo below them)."""
@@ -295,15 +316,21 @@ class Library:
 
     def set_method(self, name: str) -> None:
         """Choose the library's method; its labels are refitted and recalibrated at once."""
-        LIBRARY_METHOD.write(self.store, check_method(name))
-        self._refit_all()
+        checked = check_method(name)
+        with self._journal.record("method", f"library: {checked}", None, (LIBRARY_METHOD.key,)):
+            LIBRARY_METHOD.write(self.store, checked)
+            self._refit_all()
 
     def set_label_method(self, label: str, name: str | None) -> str:
         """Give one label its own method, or (None) let it follow the library's again.
         Returns the method the label now uses."""
         row = require_label(self.store, label)
         chosen = None if name is None else check_method(name)
-        return self._labels.set_method(row, chosen)
+        scope = self._labels.affected_by(row.id)
+        with self._journal.record("method", row.name, scope) as entry:
+            method = self._labels.set_method(row, chosen)
+            entry.summary = f"{row.name}: {method}"
+        return method
 
     # ----- ProLIP: refining the visual projection -------------------------------------------
 
@@ -470,9 +497,11 @@ class Library:
     ) -> keywords.ImportReport:
         """Learn from keywords other apps wrote (sidecars, or embedded in the photos): each
         becomes a label and its photos positive examples; user rejections stay."""
-        report = selection.import_keywords(self.store, source, paths, clean_label_name)
-        if report.examples_added or report.labels_created:
-            self._refit_all()
+        with self._journal.record("import keywords", source, None) as entry:
+            report = selection.import_keywords(self.store, source, paths, clean_label_name)
+            entry.skip = not (report.examples_added or report.labels_created)
+            if not entry.skip:
+                self._refit_all()
         return report
 
     @property
@@ -504,6 +533,22 @@ class Library:
     def import_pack(self, path: str | Path, name: str | None = None) -> tuple[str, str | None]:
         """Add a label from a classifier pack made with this library's model; returns its name
         and a warning, if any. An existing label is never replaced."""
-        label, warning = packs.import_pack(self.store, Path(path).expanduser(), name)
-        self._labels.add_label(label)
+        with self._journal.record("import pack", str(path), labels=()) as entry:
+            label, warning = packs.import_pack(self.store, Path(path).expanduser(), name)
+            self._labels.add_label(label)
+            entry.summary = label.name
         return label.name, warning
+
+    # ----- undo and history (core/history.py) -----------------------------------------------
+
+    def history(self) -> list[HistoryEntry]:
+        """The recorded decisions, newest first; `undone` marks those redo would repeat."""
+        return self._journal.entries()
+
+    def undo(self, steps: int = 1) -> Reversal:
+        """Put the library back as it was before the last `steps` recorded decisions."""
+        return self._journal.undo(steps)
+
+    def redo(self, steps: int = 1) -> Reversal:
+        """Repeat the last `steps` undone decisions, giving exactly the state they made."""
+        return self._journal.redo(steps)

@@ -339,6 +339,16 @@ class LabelState:
         assert head is not None  # view is loaded, so add_label made one
         return head
 
+    def affected_by(self, label_id: int | None) -> set[int]:
+        """The labels a change to this one (None: a label yet to be made) can refit: itself
+        and every label whose method is fitted with other labels' positives."""
+        dependents = {
+            label.id
+            for label in stored.all_labels(self.store)
+            if method_uses_others(self.method_for(label))
+        }
+        return dependents if label_id is None else dependents | {label_id}
+
     def forget_label(self, label_id: int) -> None:
         view = self._view
         if view is not None:
