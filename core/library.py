@@ -54,6 +54,7 @@ from phototag.core.store import photos as files
 from phototag.core.store.database import Store, is_storable, printable
 from phototag.core.store.history import HistoryEntry
 from phototag.core.store.photos import ModelRow
+from phototag.core.teaching import QUEUE_SHOWN, LabelHealth, QueueItem, help_queue, label_health
 
 __all__ = [
     "ExampleChange",
@@ -538,6 +539,18 @@ class Library:
             self._labels.add_label(label)
             entry.summary = label.name
         return label.name, warning
+
+    # ----- teaching: what to ask next, how far to trust a label (core/teaching.py) ----------
+
+    def help_queue(self, label: str, count: int = QUEUE_SHOWN) -> list[QueueItem]:
+        """The undecided photos whose decision would teach the label most, spread over the
+        library, in the order to ask (core/labels/queue.py gives the rule)."""
+        return help_queue(self._browser, label, count)
+
+    def label_health(self) -> list[LabelHealth]:
+        """Per label: examples, rejections, unreviewed suggestions, a precision estimate from
+        the suggestions the user decided, and plain warnings when it is weak."""
+        return label_health(self._browser)
 
     # ----- undo and history (core/history.py) -----------------------------------------------
 

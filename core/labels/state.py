@@ -384,15 +384,27 @@ class LabelState:
         assert view is not None, "a head belongs to a loaded state"
         with self.rollback_on_failure():
             self._catch_up(view, head)
+            suggested = self._suggested(view, head, changes)
             self._update_prototype(view, head, changes)
             affected = [head, *self._refit_after_change(view, head)]
             view.rescore()
             for changed in affected:
                 view.calibrate(changed)
-            stored.write_examples(self.store.conn, head.label_id, changes)
+            stored.write_examples(self.store.conn, head.label_id, changes, suggested)
             for changed in affected:
                 self._save_weights(view, changed)
                 self._save_fitted(view, changed)
+
+    @staticmethod
+    def _suggested(view: ModelView, head: LabelHead, changes: dict[int, int]) -> set[int]:
+        """The changed photos the label carries by the model's own judgement right now."""
+        column = view.heads.index(head)
+        found = set()
+        for image in changes:
+            row = view.matrix.row(image)
+            if row is not None and view.scores[row, column] >= head.threshold:
+                found.add(image)
+        return found
 
     @staticmethod
     def _update_prototype(view: ModelView, head: LabelHead, changes: dict[int, int]) -> None:

@@ -187,7 +187,10 @@ def _add_label_heads(db: sqlite_utils.Database) -> None:
 
 def _add_history(db: sqlite_utils.Database) -> None:
     """The journal of decisions behind undo and redo (core/store/history.py): each entry holds
-    the touched rows before and after the action, so history survives restarts and backups."""
+    the touched rows before and after the action, so history survives restarts and backups.
+    examples.suggested records whether the model suggested the photo when the user decided it
+    (NULL: not known, e.g. imported keywords): the label-health precision estimate counts it."""
+    db.conn.execute("ALTER TABLE examples ADD COLUMN suggested INTEGER")
     db.conn.execute(
         "CREATE TABLE history ("
         " id INTEGER PRIMARY KEY,"
