@@ -272,10 +272,13 @@ def labels_threshold(ctx: _Context, name: str, value: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 @pass_context
 def labels_list(ctx: _Context, as_json: bool) -> None:
-    """Labels with their confirmed, rejected and suggested photo counts."""
+    """Labels with their confirmed, rejected and suggested photo counts and their health."""
+    from phototag.cli.teaching import health_fields, health_text
+
+    health = {h.name: h for h in ctx.library.label_health()}
     for info in ctx.library.labels():
         if as_json:
-            _print_json(asdict(info))
+            _print_json({**asdict(info), **health_fields(health[info.name])})
             continue
         threshold = "-" if info.threshold is None else f"{info.threshold:.4f}"
         mode = "auto" if info.threshold_is_automatic else "manual"
@@ -283,6 +286,7 @@ def labels_list(ctx: _Context, as_json: bool) -> None:
         click.echo(
             f"{info.name}\t{info.confirmed} confirmed, {info.rejected} rejected, "
             f"{info.suggested} suggested\tthreshold {threshold} ({mode})\tmethod {info.method}{own}"
+            f"\t{health_text(health[info.name])}"
         )
     _note_if_meaningless(ctx.library)
 
@@ -900,6 +904,9 @@ def gui_main(argv: list[str] | None = None) -> None:
     options and fail the same way."""
     _run(gui, argv, "phototag-gui")
 
+
+# Commands kept in their own modules attach themselves to `cli` when imported.
+from phototag.cli import teaching  # noqa: E402, F401
 
 if __name__ == "__main__":
     main()
