@@ -32,6 +32,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -156,9 +157,8 @@ def synthetic_runs(seeds: int) -> list[Run]:
             for strategy in STRATEGIES:
                 label = SyntheticLabel(data.embeddings)
                 rng = np.random.default_rng([seed, column, 7])
-                decisions, reached, early = simulate(
-                    label.decide, lambda: label.next_rows(strategy, rng), label.shown, truth, start
-                )
+                pick = partial(label.next_rows, strategy, rng)
+                decisions, reached, early = simulate(label.decide, pick, label.shown, truth, start)
                 runs.append(Run(strategy, "synthetic", decisions, reached, early))
     return runs
 
@@ -169,7 +169,7 @@ def synthetic_runs(seeds: int) -> list[Run]:
 def _scene_library(root: Path) -> tuple[Path, dict[str, str]]:
     """Generated scenes in imbalanced numbers, scanned once; returns (library, path -> scene)."""
     sys.path.insert(0, str(Path(__file__).parent))
-    from screenshot import scene  # noqa: PLC0415  (bench/screenshot.py draws the scenes)
+    from screenshot import scene  # bench/screenshot.py draws the scenes
 
     from phototag.core.library import Library
 
@@ -245,9 +245,8 @@ def photo_runs(workdir: Path) -> list[Run]:
             with Library(copy) as library:
                 label = LibraryLabel(library, kind, paths)
                 rng = np.random.default_rng([len(kind), 7])
-                decisions, reached, early = simulate(
-                    label.decide, lambda: label.next_rows(strategy, rng), label.shown, truth, start
-                )
+                pick = partial(label.next_rows, strategy, rng)
+                decisions, reached, early = simulate(label.decide, pick, label.shown, truth, start)
             runs.append(Run(strategy, "photos", decisions, reached, early))
     return runs
 
@@ -256,8 +255,10 @@ def photo_runs(workdir: Path) -> list[Run]:
 
 
 def table(runs: list[Run]) -> list[str]:
+    heads = ("runs", "mean", "median", "unreached", "F1@30")
+    widths = (4, 6, 6, 9, 6)
     lines = [
-        f"{'data':<10} {'strategy':<8} {'runs':>4} {'mean':>6} {'median':>6} {'unreached':>9} {'F1@30':>6}"
+        f"{'data':<10} {'strategy':<8} " + " ".join(f"{h:>{w}}" for h, w in zip(heads, widths))
     ]
     for dataset in ("synthetic", "photos", "all"):
         for strategy in STRATEGIES:

@@ -34,8 +34,10 @@ def test_health_counts_and_warnings_follow_the_users_reviews(library, photo_set)
     library.tag("red", made["red"][:1])
     (red,) = library.label_health()
     assert (red.examples, red.rejections, red.reviewed) == (1, 0, 0)
-    assert red.precision is None and red.precision_interval is None
-    assert red.weak and red.warnings[0].startswith("only one example")
+    assert red.precision is None
+    assert red.precision_interval is None
+    assert red.weak
+    assert red.warnings[0].startswith("only one example")
 
     was_suggested = {p.path for p in library.review("red").suggested}
     confirmed_suggestions = sum(os.path.realpath(p) in was_suggested for p in made["red"][1:3])
@@ -53,7 +55,8 @@ def test_health_counts_and_warnings_follow_the_users_reviews(library, photo_set)
     assert red.unreviewed == len([p for p in library.review("red").suggested])
     assert red.precision_interval is not None
     if red.precision_interval[1] < 0.8:
-        assert red.weak and "often wrong" in red.warnings[-1]
+        assert red.weak
+        assert "often wrong" in red.warnings[-1]
 
 
 def test_a_label_from_one_photo_without_a_prompt_sits_on_the_fallback_threshold(library, photo_set):
@@ -65,7 +68,9 @@ def test_a_label_from_one_photo_without_a_prompt_sits_on_the_fallback_threshold(
 
 def test_wilson_interval_is_honest_about_few_reviews():
     low, high = wilson_interval(3, 3)
-    assert round(low, 2) == 0.44 and high == 1.0
+    assert round(low, 2) == 0.44
+    assert high == 1.0
     assert wilson_interval(0, 0) is None
     low, high = wilson_interval(50, 100)
-    assert 0.40 < low < 0.41 and 0.59 < high < 0.60
+    assert 0.40 < low < 0.41
+    assert 0.59 < high < 0.60

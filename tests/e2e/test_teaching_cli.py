@@ -21,13 +21,15 @@ def test_review_lists_undecided_photos_to_decide_next_with_why(phototag, photo_s
     assert not decided & {q["path"] for q in queue}
     assert all(set(q) == {"path", "score", "why"} and "threshold" in q["why"] for q in queue)
     text = phototag("review", "red", "--count", "2")
-    assert text.code == 0 and len(text.out.splitlines()) == 2
+    assert text.code == 0
+    assert len(text.out.splitlines()) == 2
 
 
 def test_review_of_an_unknown_label_is_a_user_error(phototag):
     result = phototag("review", "nothing-like-it")
     assert result.code == 1
-    assert result.err.count("\n") == 1 and "no label named" in result.err
+    assert result.err.count("\n") == 1
+    assert "no label named" in result.err
 
 
 def test_undo_redo_and_history_restore_what_labels_list_shows(phototag, photo_set):
@@ -67,11 +69,15 @@ def test_labels_list_reports_health_and_warns_about_a_one_example_label(phototag
     unconfirmed = [s["path"] for s in suggested if not s["labels"]["blue"]["confirmed"]]
     phototag("tag", "blue", *unconfirmed[:4])
     health = {label["name"]: label for label in _lines(phototag("labels", "list", "--json"))}
-    assert health["red"]["weak"] and "only one example" in health["red"]["warnings"][0]
+    assert health["red"]["weak"]
+    assert "only one example" in health["red"]["warnings"][0]
     blue = health["blue"]
-    assert blue["reviewed_suggestions"] == 4 and blue["precision"] == 1.0
+    assert blue["reviewed_suggestions"] == 4
+    assert blue["precision"] == 1.0
     low, high = blue["precision_interval"]
-    assert 0.4 < low < 0.6 and high == 1.0  # Wilson, 4 of 4: 0.51..1
+    assert 0.4 < low < 0.6
+    assert high == 1.0
     assert blue["unreviewed"] == len(suggested) - 3 - 4
     text = phototag("labels", "list").out
-    assert "weak: only one example" in text and "precision 100% (51%-100%, 4 reviewed)" in text
+    assert "weak: only one example" in text
+    assert "precision 100% (51%-100%, 4 reviewed)" in text
