@@ -258,7 +258,8 @@ def table(runs: list[Run]) -> list[str]:
     heads = ("runs", "mean", "median", "unreached", "F1@30")
     widths = (4, 6, 6, 9, 6)
     lines = [
-        f"{'data':<10} {'strategy':<8} " + " ".join(f"{h:>{w}}" for h, w in zip(heads, widths))
+        f"{'data':<10} {'strategy':<8} "
+        + " ".join(f"{h:>{w}}" for h, w in zip(heads, widths, strict=True))
     ]
     for dataset in ("synthetic", "photos", "all"):
         for strategy in STRATEGIES:
