@@ -501,9 +501,12 @@ class MainWindow(QMainWindow):
         self.refresh_labels()
         info = next((i for i in self.library.labels() if i.name == change.label), None)
         suggested = info.suggested if info else 0
+        created = f"New label {change.label}. " if change.created else ""
+        if change.near_match:
+            created = f"New label {change.label} (did you mean {change.near_match}?). "
         self.notify(
-            f"Tagged {count(len(paths), 'photo')} as {change.label}: {suggested:,} more suggested. "
-            f"Click {change.label} in the sidebar to review them."
+            f"{created}Tagged {count(len(paths), 'photo')} as {change.label}: {suggested:,} more "
+            f"suggested. Click {change.label} in the sidebar to review them."
         )
 
     def confirm_selected(self) -> None:

@@ -285,8 +285,8 @@ def labels_list(ctx: _Context, as_json: bool) -> None:
         own = "" if info.method_is_own else " (library's)"
         click.echo(
             f"{info.name}\t{info.confirmed} confirmed, {info.rejected} rejected, "
-            f"{info.suggested} suggested\tthreshold {threshold} ({mode})\tmethod {info.method}{own}"
-            f"\t{health_text(health[info.name])}"
+            f"{info.suggested} suggested\t{health_text(health[info.name])}"
+            f"\tthreshold {threshold} ({mode})\tmethod {info.method}{own}"
         )
     _note_if_meaningless(ctx.library)
 
@@ -330,6 +330,9 @@ def labels_method(ctx: _Context, name: str, method: str) -> None:
 
 
 def _report_examples(change: ExampleChange, verb: str) -> None:
+    if change.created:
+        near = f"; did you mean {change.near_match!r}?" if change.near_match else ""
+        click.echo(f"note: created the label {change.label!r}{near}", err=True)
     click.echo(f"{change.label}: {change.changed} photos {verb}, {change.unchanged} already so")
     for path in change.not_found:
         click.echo(f"phototag: not a photo in the library: {path}", err=True)

@@ -39,7 +39,12 @@ from phototag.core.labels.methods import (
     check_method,
     effective_method,
 )
-from phototag.core.labels.names import clean_label_name, find_label, require_label
+from phototag.core.labels.names import (
+    clean_label_name,
+    find_label,
+    near_match,
+    require_label,
+)
 from phototag.core.labels.state import ExampleChange, LabelState, ModelView
 from phototag.core.model import projection as projections
 from phototag.core.model import refine as prolip
@@ -266,16 +271,21 @@ class Library:
         view = self._require_state()
         images, not_found = self._resolve_photos(paths)
         row = find_label(self.store, label)
-        if row is None and polarity == 0:
-            raise UserError(f"no label named {label!r} (see 'phototag labels list')")
+        if row is None and polarity != 1:
+            require_label(self.store, label)  # a rejection or untag never creates a label
         if row is None and not images:
             return ExampleChange(clean_label_name(label), 0, 0, not_found)
+        created = row is None
+        near = near_match(self.store, label) if created else None
         if row is None:
             row = require_label(self.store, self.add_label(label)[0])
         head = self._labels.head_for(view, row)
         changes = {i: polarity for i in images if head.examples.get(i, 0) != polarity}
         self._labels.apply_examples(head, changes)
-        return ExampleChange(row.name, len(changes), len(images) - len(changes), not_found)
+        unchanged = len(images) - len(changes)
+        return ExampleChange(
+            row.name, len(changes), unchanged, not_found, created=created, near_match=near
+        )
 
     # ----- the model's view ----------------------------------------------------------------
 

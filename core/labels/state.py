@@ -45,6 +45,10 @@ class ExampleChange:
     not_found: list[str]
     sidecars_failed: list[tuple[str, str]] = field(default_factory=list)
     """(path, reason) of sidecars the library's sidecars-on-confirm setting could not write."""
+    created: bool = False
+    """Whether the tag created the label: a typo must never make a label silently."""
+    near_match: str | None = None
+    """When the tag created the label: an existing label with a similar name."""
 
 
 @dataclass

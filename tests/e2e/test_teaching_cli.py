@@ -81,3 +81,19 @@ def test_labels_list_reports_health_and_warns_about_a_one_example_label(phototag
     text = phototag("labels", "list").out
     assert "weak: only one example" in text
     assert "precision 100% (51%-100%, 4 reviewed)" in text
+
+
+def test_a_typo_never_changes_labels_silently(phototag, photo_set):
+    red = photo_set[1]["red"]
+    phototag("tag", "Dog", *red[:2])
+    for verb in ("reject", "untag"):
+        result = phototag(verb, "Dgo", red[3])
+        assert result.code == 1
+        assert result.err == "phototag: no label named 'Dgo' (did you mean 'Dog'?)\n"
+    assert [label["name"] for label in _lines(phototag("labels", "list", "--json"))] == ["Dog"]
+    created = phototag("tag", "Dogs", red[3])
+    assert created.code == 0
+    assert "note: created the label 'Dogs'; did you mean 'Dog'?" in created.err
+    fresh = phototag("tag", "Sunset", red[4])
+    assert "note: created the label 'Sunset'\n" in fresh.err
+    assert "did you mean" not in fresh.err
