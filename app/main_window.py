@@ -63,6 +63,7 @@ from phototag.app.workers import (
 from phototag.core import (
     DEFAULT_MODEL,
     FOLDER_UNAVAILABLE,
+    LabelHealth,
     LabelReview,
     Library,
     ModelSpec,
@@ -94,6 +95,7 @@ class MainWindow(QMainWindow):
         self.weights: str | None = None
         self.view = View()
         self._to_help: list[PhotoRef] = []
+        self._health: dict[str, LabelHealth] = {}  # as the sidebar last showed it
         self.focus_label: str | None = None
         self.query: tuple[str, np.ndarray] | None = None
         self._pending_query = ""
@@ -323,8 +325,8 @@ class MainWindow(QMainWindow):
         self.refresh_view(same_view=True)
 
     def _fill_sidebar(self, folders, labels) -> None:
-        health = {h.name: h for h in self.library.label_health()}
-        self.sidebar.set_contents(sum(f.files for f in folders), folders, labels, health)
+        self._health = {h.name: h for h in self.library.label_health()}
+        self.sidebar.set_contents(sum(f.files for f in folders), folders, labels, self._health)
         self.undo_controls.update()
 
     def _reversed(self, message: str) -> None:
@@ -364,6 +366,8 @@ class MainWindow(QMainWindow):
             )
             marks = _marks(review)
             marks.update({p.path: ("near", p.score) for p in review.near_misses})
+            for photo in self._to_help:  # every photo to decide shows its score
+                marks.setdefault(photo.path, ("near", photo.score))
             return photos, marks, review
         return self.library.photos(all_of, any_of, folder), self._focus_marks(), None
 
@@ -383,8 +387,8 @@ class MainWindow(QMainWindow):
         elif review is not None:
             self.header.review.set_review(review, self.view.section, len(self._to_help))
             title = review.label
-            health = next(h for h in self.library.label_health() if h.name == review.label)
-            subtitle = health_summary(health)
+            health = self._health.get(review.label)
+            subtitle = "" if health is None else health_summary(health)
         elif self.view.kind == "folder":
             title = Path(self.view.key).name
             subtitle = f"{count:,} photos in {self.view.key}"

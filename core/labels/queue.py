@@ -11,9 +11,12 @@ The rule is uncertainty sampling with a diversity penalty, chosen greedily:
    0.42 one background spread away, 0.07 two spreads away.
 2. Diversity. Twenty near-copies of one photo around the threshold teach the label one thing.
    Photos are taken one at a time, each time the most uncertain minus DIVERSITY times its
-   highest cosine to a photo already in the batch or already decided, so the batch spreads over
-   the library; a photo within NEAR_DUPLICATE of one already taken is passed over while any
-   other candidate is left.
+   redundancy: its highest cosine to a photo already in the batch or already decided, rescaled
+   so that the candidates' median pairwise cosine is 0 and an identical photo 1. The rescaling
+   makes the rule independent of a model's cosine range (CLIP's unrelated photos sit near 0.5,
+   a random test model's near 0.9). A photo whose redundancy reaches NEAR_DUPLICATE (0.9: a
+   CLIP cosine of about 0.95) is passed over while any other candidate is left, so the batch
+   spreads over the library.
 3. Never a decided photo: the caller passes only photos without a confirmation or rejection.
 
 Only the POOL most uncertain candidates are considered for the greedy step, so a million-photo
@@ -33,7 +36,7 @@ import numpy as np
 from phototag.core.labels.thresholds import probability
 
 DIVERSITY = 0.5
-NEAR_DUPLICATE = 0.95
+NEAR_DUPLICATE = 0.9
 POOL_PER_PICK = 20
 POOL_MIN = 200
 
@@ -60,8 +63,21 @@ def _why(score: float, redundancy: float) -> str:
     side = "above" if spreads >= 0 else "below"
     why = f"{abs(spreads):.1f} spreads {side} the threshold"
     if redundancy > -1.0:
-        why += f"; nearest decided or queued photo: cosine {redundancy:.2f}"
+        why += f"; likeness to the nearest decided or queued photo: {max(redundancy, 0):.2f}"
     return why
+
+
+def _rescaling(vectors: np.ndarray):
+    """Cosine -> redundancy: 0 at the median pairwise cosine of these photos, 1 at identical."""
+    pairs = vectors @ vectors.T
+    off_diagonal = pairs[~np.eye(len(vectors), dtype=bool)]
+    typical = float(np.median(off_diagonal)) if len(off_diagonal) else 0.0
+    typical = min(typical, 1.0 - 1e-6)
+
+    def rescale(cosines: np.ndarray) -> np.ndarray:
+        return (np.asarray(cosines, dtype=np.float64) - typical) / (1.0 - typical)
+
+    return rescale
 
 
 def choose(
@@ -85,9 +101,10 @@ def choose(
     pool_size = min(len(rows), max(POOL_MIN, POOL_PER_PICK * count))
     pool = np.argpartition(-wanted, pool_size - 1)[:pool_size]
     vectors = embeddings[rows[pool]].astype(np.float32)
+    rescale = _rescaling(vectors)
     redundancy = np.full(len(pool), -1.0, dtype=np.float64)
     if len(decided_rows):
-        redundancy = (vectors @ embeddings[decided_rows].T).max(axis=1).astype(np.float64)
+        redundancy = rescale((vectors @ embeddings[decided_rows].T).max(axis=1))
     taken = np.zeros(len(pool), dtype=bool)
     picks = []
     for _ in range(min(count, len(pool))):
@@ -100,5 +117,5 @@ def choose(
         taken[best] = True
         score = float(scores[pool[best]])
         picks.append(Pick(int(rows[pool[best]]), score, _why(score, redundancy[best])))
-        redundancy = np.maximum(redundancy, vectors @ vectors[best])
+        redundancy = np.maximum(redundancy, rescale(vectors @ vectors[best]))
     return picks
