@@ -4,10 +4,12 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 import click
 
 from phototag.cli.main import _Context, _note_if_meaningless, _print_json, cli, pass_context
-from phototag.core import HistoryEntry, LabelHealth, Reversal
+from phototag.core import LabelHealth, Reversal
 
 
 def health_fields(health: LabelHealth) -> dict:
@@ -81,16 +83,6 @@ def redo(ctx: _Context, steps: int) -> None:
     _report_reversal(ctx.library.redo(steps), "redone")
 
 
-def _history_record(entry: HistoryEntry) -> dict:
-    return {
-        "id": entry.id,
-        "action": entry.action,
-        "summary": entry.summary,
-        "created_at": entry.created_at,
-        "undone": entry.undone,
-    }
-
-
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 @pass_context
@@ -98,7 +90,7 @@ def history(ctx: _Context, as_json: bool) -> None:
     """The recorded decisions, newest first; undone ones are marked (redo repeats them)."""
     for entry in ctx.library.history():
         if as_json:
-            _print_json(_history_record(entry))
+            _print_json(asdict(entry))
         else:
             mark = "\t(undone)" if entry.undone else ""
             click.echo(f"{entry.id}\t{entry.created_at}\t{entry.action}\t{entry.summary}{mark}")

@@ -163,7 +163,7 @@ class Journal:
         try:
             with self.store.transaction() as conn:
                 for _ in range(steps):
-                    entry = journal.last_done(conn) if undo else journal.first_undone(conn)
+                    entry = journal.next_to_reverse(conn, undo)
                     if entry is None:
                         break
                     before, after = journal.snapshots(conn, entry.id)

@@ -209,20 +209,13 @@ def entries(store: Store) -> list[HistoryEntry]:
     return [_entry(row) for row in rows.fetchall()]
 
 
-def last_done(conn: sqlite3.Connection) -> HistoryEntry | None:
-    """The newest entry not undone: the next one undo reverses."""
+def next_to_reverse(conn: sqlite3.Connection, undo: bool) -> HistoryEntry | None:
+    """For undo, the newest entry not undone; for redo, the oldest undone one."""
+    order = "DESC" if undo else "ASC"
     row = conn.execute(
-        "SELECT id, action, summary, created_at, undone FROM history WHERE undone = 0 "
-        "ORDER BY id DESC LIMIT 1"
-    ).fetchone()
-    return None if row is None else _entry(row)
-
-
-def first_undone(conn: sqlite3.Connection) -> HistoryEntry | None:
-    """The oldest undone entry: the next one redo repeats."""
-    row = conn.execute(
-        "SELECT id, action, summary, created_at, undone FROM history WHERE undone = 1 "
-        "ORDER BY id LIMIT 1"
+        "SELECT id, action, summary, created_at, undone FROM history WHERE undone = ? "
+        f"ORDER BY id {order} LIMIT 1",
+        (int(not undo),),
     ).fetchone()
     return None if row is None else _entry(row)
 

@@ -149,13 +149,19 @@ def test_a_decision_that_changes_nothing_is_not_recorded(library, photo_set):
     assert len(library.history()) == 1
 
 
-def test_undo_puts_back_the_sidecars_a_decision_wrote(writable_photos):
+def _tagged_with_sidecars(writable_photos) -> tuple[Library, list[Path], Path]:
+    """A library writing sidecars on confirm, a red photo tagged: (library, reds, its sidecar)."""
     root, folder = writable_photos
     red = sorted(folder.glob("red_*.jpg"))
-    with Library(root) as library:
-        library.sidecars_on_confirm = True
-        library.tag("red", red[:1])
-        sidecar = Path(f"{red[0]}.xmp")
+    library = Library(root)
+    library.sidecars_on_confirm = True
+    library.tag("red", red[:1])
+    return library, red, Path(f"{red[0]}.xmp")
+
+
+def test_undo_puts_back_the_sidecars_a_decision_wrote(writable_photos):
+    library, red, sidecar = _tagged_with_sidecars(writable_photos)
+    with library:
         first = sidecar.read_bytes()
         state = decided_state(library)
         library.tag("warm", red[:1])
@@ -169,12 +175,8 @@ def test_undo_puts_back_the_sidecars_a_decision_wrote(writable_photos):
 
 
 def test_undo_keeps_a_sidecar_someone_edited_since(writable_photos):
-    root, folder = writable_photos
-    red = sorted(folder.glob("red_*.jpg"))
-    with Library(root) as library:
-        library.sidecars_on_confirm = True
-        library.tag("red", red[:1])
-        sidecar = Path(f"{red[0]}.xmp")
+    library, _, sidecar = _tagged_with_sidecars(writable_photos)
+    with library:
         edited = sidecar.read_bytes().replace(b"</x:xmpmeta>", b"<!-- mine --></x:xmpmeta>")
         sidecar.write_bytes(edited)
         reversal = library.undo()
