@@ -70,8 +70,8 @@ _STEPS = click.option(
 @_STEPS
 @pass_context
 def undo(ctx: _Context, steps: int) -> None:
-    """Undo the last decision (tag, reject, untag, threshold, rename, remove, method, imports):
-    labels, examples, weights and thresholds return exactly to the state before it."""
+    """Undo the last decision (tag, reject, untag, threshold, rename, remove, method, refine,
+    imports): labels, examples, weights and thresholds return exactly to the state before it."""
     _report_reversal(ctx.library.undo(steps), "undone")
 
 

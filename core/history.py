@@ -1,10 +1,13 @@
 """Undo and redo for every decision the user makes about labels.
 
-Each recorded action (tag, reject, untag, a threshold, a rename, a removal, a method, imported
-keywords or a pack) runs inside one transaction that also snapshots the rows it can touch,
-before and after (core/store/history.py). Undo writes the "before" rows back and redo the
-"after" rows: the state returns exactly, weights and thresholds as the same bytes, with no
-arithmetic replayed, and the label state in memory is reloaded from them.
+Each recorded action (tag, reject, untag, a threshold, a rename, a removal, a method, a ProLIP
+refinement or revert, imported keywords or a pack) runs inside one transaction that also
+snapshots the rows it can touch, before and after (core/store/history.py). Undo writes the
+"before" rows back and redo the "after" rows: the state returns exactly, weights and thresholds
+as the same bytes, with no arithmetic replayed, and the label state in memory is reloaded from
+them. A refinement changes every embedding, which no snapshot holds: its entry keeps the active
+projection version, and reversing it makes that kept version active again (recomputing the
+embeddings bit for bit, as `refine --revert` does) before the label rows are restored.
 
 Sidecars the action wrote (the library's sidecars-on-confirm setting) are snapshotted as
 bytes. Undo puts the earlier bytes back (removing a sidecar the action created) only while the
@@ -85,9 +88,15 @@ class Journal:
     """Records the library's actions and reverses them; `reloaded` runs after every reversal
     so the in-memory label state is read again from the restored rows."""
 
-    def __init__(self, store: Store, reloaded: Callable[[], None]):
+    def __init__(
+        self,
+        store: Store,
+        reloaded: Callable[[], None],
+        switch_projection: Callable[[int], None],
+    ):
         self.store = store
         self._reloaded = reloaded
+        self._switch_projection = switch_projection
         self._recording = False
 
     @contextmanager
@@ -98,17 +107,19 @@ class Journal:
         labels: Iterable[int] | None,
         settings: tuple[str, ...] = (),
         photos: Callable[[], Iterable[str]] | None = None,
+        model_id: int | None = None,
     ) -> Iterator[Recording]:
         """Run an action in one transaction and journal it. `labels` are the ids it may change
         (None: every label); labels it creates are found by themselves. `photos` gives the
-        photos whose sidecars it may write."""
+        photos whose sidecars it may write; `model_id` that it switches the model's projection
+        (ProLIP refine or revert)."""
         recording = Recording(action, summary)
         if self._recording:  # part of an action being recorded: the outer entry covers it
             yield recording
             return
         self._recording = True
         try:
-            with self._journaled(recording, labels, settings, photos):
+            with self._journaled(recording, labels, settings, photos, model_id):
                 yield recording
         finally:
             self._recording = False
@@ -120,19 +131,20 @@ class Journal:
         labels: Iterable[int] | None,
         settings: tuple[str, ...],
         photos: Callable[[], Iterable[str]] | None,
+        model_id: int | None,
     ) -> Iterator[None]:
         with self.store.transaction() as conn, self._reload_on_failure():
             existing = journal.label_ids(conn)
             scope = existing if labels is None else set(labels)
             sidecars = sidecar_paths(photos()) if photos is not None else []
-            before = journal.capture(conn, scope, settings, {p: _read(p) for p in sidecars})
+            sidecars_now = {p: _read(p) for p in sidecars}
+            before = journal.capture(conn, scope, settings, sidecars_now, model_id)
             yield
             if recording.skip:
                 return
             created = journal.label_ids(conn) - existing
-            after = journal.capture(
-                conn, scope | created, settings, {p: _read(p) for p in sidecars}
-            )
+            sidecars_now = {p: _read(p) for p in sidecars}
+            after = journal.capture(conn, scope | created, settings, sidecars_now, model_id)
             for label in created:
                 before.labels[label] = None
             journal.append(conn, recording.action, recording.summary, before, after)
@@ -169,6 +181,8 @@ class Journal:
                     before, after = journal.snapshots(conn, entry.id)
                     target, left = (before, after) if undo else (after, before)
                     kept += _restore_sidecars(target, left)
+                    if target.projection is not None:
+                        self._switch_projection(target.projection[1])
                     journal.restore(conn, target)
                     journal.mark(conn, entry.id, undone=undo)
                     reversed_entries.append(entry)

@@ -93,7 +93,7 @@ class Library:
         self._encoders = Encoders(self.store)
         self._labels = LabelState(self.store, self._encode_text)
         self._browser = Browser(self.store, self._labels)
-        self._journal = Journal(self.store, self.reload)
+        self._journal = Journal(self.store, self.reload, self._projection_for_undo)
 
     @classmethod
     def open(cls, root: str | Path | None = None) -> Library:
@@ -358,8 +358,10 @@ class Library:
         embedding with it and refit every label. progress(stage, done, total) reports the
         stages "refining" (training steps) and "recomputing" (embeddings)."""
         model = self._require_model()
-        refined, note, photos, labels = prolip.refine(self._labels, model, progress, steps)
-        change = self._switch_projection(model, (None, refined, note), progress)
+        with self._journal.record("refine", "ProLIP", None, model_id=model["id"]) as entry:
+            refined, note, photos, labels = prolip.refine(self._labels, model, progress, steps)
+            change = self._switch_projection(model, (None, refined, note), progress)
+            entry.summary = f"ProLIP: projection version {change.version}"
         return prolip.with_counts(change, photos, labels)
 
     def revert_refinement(
@@ -369,7 +371,17 @@ class Library:
         (0 = pretrained), recomputing every embedding and refitting every label."""
         model = self._require_model()
         version, projection = prolip.revert_target(self._labels, model, to)
-        return self._switch_projection(model, (version, projection, None), progress)
+        summary = f"ProLIP: back to projection version {version}"
+        with self._journal.record("refine", summary, None, model_id=model["id"]):
+            return self._switch_projection(model, (version, projection, None), progress)
+
+    def _projection_for_undo(self, version: int) -> None:
+        """Make a kept projection version active again (undo or redo of a refinement); the
+        label rows are then restored from the journal."""
+        model = self._require_model()
+        if model["projection_version"] != version:
+            projection = projections.stored_projection(self.store, model, version)
+            self._switch_projection(model, (version, projection, None), None)
 
     def _switch_projection(
         self,

@@ -22,8 +22,9 @@ The rule is uncertainty sampling with a diversity penalty, chosen greedily:
 Only the POOL most uncertain candidates are considered for the greedy step, so a million-photo
 library costs one partition and a (POOL x batch) product, not a pairwise matrix.
 
-Measured by bench/active_learning.py (a simulated user answering truthfully): see its
-docstring for the figures behind DIVERSITY.
+DIVERSITY was measured with bench/active_learning.py (a simulated user answering truthfully;
+synthetic data, 5 seeds x 8 labels, mean decisions to reach F1 >= 0.9): 63.0 without the
+penalty, 50.2 at 0.5, 46.2 at 1.0; top suggestions first needs 97.2, random photos 200.2.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ import numpy as np
 
 from phototag.core.labels.thresholds import probability
 
-DIVERSITY = 0.5
+DIVERSITY = 1.0
 NEAR_DUPLICATE = 0.9
 POOL_PER_PICK = 20
 POOL_MIN = 200

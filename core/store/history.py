@@ -44,6 +44,9 @@ class Snapshot:
     """Sidecar path -> its bytes, None when there was no file."""
     written: dict[str, list[Row]] = field(default_factory=dict)
     """Sidecar path -> the xmp_written rows recording what Phototag wrote into it."""
+    projection: list[int] | None = None
+    """[model id, active projection version] when the action refines or reverts (ProLIP):
+    the embeddings follow the version, so undo switches it back before restoring rows."""
 
 
 @dataclass(frozen=True)
@@ -73,9 +76,14 @@ def capture(
     labels: set[int],
     settings: tuple[str, ...] = (),
     sidecars: dict[str, bytes | None] | None = None,
+    model_id: int | None = None,
 ) -> Snapshot:
-    """The rows of these labels and settings now, with the given sidecars' contents."""
+    """The rows of these labels and settings now, with the given sidecars' contents and, with
+    `model_id`, that model's active projection version."""
     snapshot = Snapshot(sidecars=dict(sidecars or {}))
+    if model_id is not None:
+        row = conn.execute("SELECT projection_version FROM models WHERE id = ?", (model_id,))
+        snapshot.projection = [model_id, int(row.fetchone()[0])]
     for label in sorted(labels):
         found = _rows(conn, "SELECT * FROM labels WHERE id = ?", (label,))
         snapshot.labels[label] = found[0] if found else None
@@ -160,6 +168,7 @@ def to_blob(snapshot: Snapshot) -> bytes:
         "settings": snapshot.settings,
         "sidecars": snapshot.sidecars,
         "written": snapshot.written,
+        "projection": snapshot.projection,
     }
     return zlib.compress(json.dumps(_encode(record)).encode("utf-8"))
 
@@ -172,6 +181,7 @@ def from_blob(blob: bytes) -> Snapshot:
         settings=record["settings"],
         sidecars=record["sidecars"],
         written=record["written"],
+        projection=record.get("projection"),
     )
 
 

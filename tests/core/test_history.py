@@ -183,3 +183,29 @@ def test_undo_keeps_a_sidecar_someone_edited_since(writable_photos):
         assert reversal.sidecars_kept == [str(sidecar)]
         assert sidecar.read_bytes() == edited
         assert [label.name for label in library.labels()] == []
+
+
+def _embeddings(library: Library) -> list[tuple]:
+    with sqlite3.connect(library.store.path) as conn:
+        return conn.execute(
+            "SELECT image_id, embedding FROM embeddings ORDER BY image_id"
+        ).fetchall()
+
+
+def test_undo_of_a_refinement_brings_back_the_embeddings_and_every_label_exactly(
+    library, photo_set
+):
+    _taught(library, photo_set)
+    before, embedded = decided_state(library), _embeddings(library)
+    library.refine(steps=60)
+    after, refined = decided_state(library), _embeddings(library)
+    assert refined != embedded
+
+    library.undo()
+    assert (decided_state(library), _embeddings(library)) == (before, embedded)
+    assert [v.active for v in library.refinements()] == [True, False]
+    library.redo()
+    assert (decided_state(library), _embeddings(library)) == (after, refined)
+    library.revert_refinement()
+    library.undo()
+    assert _embeddings(library) == refined
