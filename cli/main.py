@@ -231,6 +231,8 @@ def labels_add(ctx: _Context, name: str, prompt: str | None) -> None:
     """Create a label."""
     created, new = ctx.library.add_label(name, prompt=prompt)
     click.echo(f"{'created' if new else 'already exists'}: {created}")
+    if prompt and not new:
+        click.echo(f"{created}: prompt set to {prompt.replace('{}', created)!r}")
 
 
 @labels.command("remove")

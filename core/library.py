@@ -58,6 +58,7 @@ from phototag.core.store import labels as stored
 from phototag.core.store import photos as files
 from phototag.core.store.database import Store, is_storable, printable
 from phototag.core.store.history import HistoryEntry
+from phototag.core.store.labels import LabelRow
 from phototag.core.store.photos import ModelRow
 from phototag.core.teaching import QUEUE_SHOWN, LabelHealth, QueueItem, help_queue, label_health
 
@@ -172,6 +173,8 @@ class Library:
         and works before its first example, the prompt fading as examples arrive."""
         existing = find_label(self.store, name)
         if existing is not None:
+            if prompt:
+                self._set_prompt(existing, prompt.replace("{}", existing.name))
             return existing.name, False
         cleaned = clean_label_name(name)
         text = prompt.replace("{}", cleaned) if prompt else None
@@ -181,6 +184,19 @@ class Library:
             stored.insert_label(self.store.conn, cleaned, text)
             self._labels.add_label(require_label(self.store, cleaned))
         return cleaned, True
+
+    def _set_prompt(self, label: LabelRow, text: str) -> None:
+        """Give an existing label a (new) prompt: it is re-imprinted with it at once."""
+        if label.prompt == text:
+            return
+        if self._active_model() is not None:
+            self._encoder()  # fails before anything changes if the model cannot be loaded
+        with self._journal.record(
+            "prompt", f"{label.name}: {text}", self._labels.affected_by(label.id)
+        ):
+            stored.set_label_prompt(self.store.conn, label.id, text)
+            self._labels.invalidate()
+            self._labels.view()
 
     def remove_label(self, name: str) -> None:
         """Delete a label with its examples: only ever on the user's explicit request."""

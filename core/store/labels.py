@@ -111,6 +111,14 @@ def set_label_threshold(store: Store, label_id: int, threshold: float | None) ->
         conn.execute("UPDATE labels SET threshold = ? WHERE id = ?", (threshold, label_id))
 
 
+def set_label_prompt(conn: sqlite3.Connection, label_id: int, prompt: str) -> None:
+    """A new prompt, inside the caller's transaction; the label's weights, which hold the old
+    prompt's embedding as their prior, go with it, so the next load imprints them afresh."""
+    conn.execute("UPDATE labels SET prompt = ? WHERE id = ?", (prompt, label_id))
+    conn.execute("DELETE FROM label_weights WHERE label_id = ?", (label_id,))
+    conn.execute("DELETE FROM label_heads WHERE label_id = ?", (label_id,))
+
+
 def set_label_method(conn: sqlite3.Connection, label_id: int, method: str | None) -> None:
     """Inside the caller's transaction, which refits the label with it."""
     conn.execute("UPDATE labels SET method = ? WHERE id = ?", (method, label_id))

@@ -62,6 +62,7 @@ ACTIONS: dict[str, Callable[[Library, dict, Path], object]] = {
     "rename": lambda lib, photos, _: lib.rename_label("red", "crimson"),
     "remove label": lambda lib, photos, _: lib.remove_label("red"),
     "add label": lambda lib, photos, _: lib.add_label("sky"),
+    "prompt": lambda lib, photos, _: lib.add_label("red", prompt="a photo of {}"),
     "label method": lambda lib, photos, _: lib.set_label_method("red", "linear-probe"),
     "library method": lambda lib, photos, _: lib.set_method("tip"),
     "import pack": lambda lib, photos, tmp: lib.import_pack(_export_pack(lib, tmp), "red copy"),

@@ -97,3 +97,14 @@ def test_a_typo_never_changes_labels_silently(phototag, photo_set):
     fresh = phototag("tag", "Sunset", red[4])
     assert "note: created the label 'Sunset'\n" in fresh.err
     assert "did you mean" not in fresh.err
+
+
+def test_labels_add_on_an_existing_label_with_a_prompt_sets_the_prompt(phototag, photo_set):
+    phototag("tag", "red", *photo_set[1]["red"][:2])
+    result = phototag("labels", "add", "Red", "--prompt", "a photo of {}")
+    assert result.code == 0
+    assert result.out == "already exists: red\nred: prompt set to 'a photo of red'\n"
+    (red,) = _lines(phototag("labels", "list", "--json"))
+    assert red["prompt"] == "a photo of red"
+    assert phototag("undo").out == "undone: prompt red: a photo of red\n"
+    assert _lines(phototag("labels", "list", "--json"))[0]["prompt"] is None
