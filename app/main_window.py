@@ -407,8 +407,8 @@ class MainWindow(QMainWindow):
             self.grid.set_empty_text("No matches", "Try other words, or clear the label filter.")
         elif review is not None:
             hints = {
-                "suggested": "Nothing above the threshold yet. Tag more examples, or move the "
-                "threshold slider to the left.",
+                "suggested": "Nothing above the threshold yet. Decide the photos in Help this "
+                "label, or move the threshold slider to the left.",
                 "near_misses": "No photo is just below the threshold.",
                 "confirmed": "Select photos in the grid and confirm them to teach this label.",
                 "rejected": "Reject wrong suggestions and the label learns to avoid them.",
