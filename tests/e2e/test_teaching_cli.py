@@ -108,3 +108,13 @@ def test_labels_add_on_an_existing_label_with_a_prompt_sets_the_prompt(phototag,
     assert red["prompt"] == "a photo of red"
     assert phototag("undo").out == "undone: prompt red: a photo of red\n"
     assert _lines(phototag("labels", "list", "--json"))[0]["prompt"] is None
+
+
+def test_history_travels_in_a_backup(phototag, photo_set, tmp_path):
+    phototag("tag", "red", *photo_set[1]["red"][:2])
+    assert phototag("backup", tmp_path / "copy.db").code == 0
+    phototag("undo")
+    assert phototag("restore", tmp_path / "copy.db").code == 0
+    (entry,) = _lines(phototag("history", "--json"))
+    assert (entry["action"], entry["undone"]) == ("tag", False)
+    assert phototag("undo").out == "undone: tag red: 2 photo(s)\n"
