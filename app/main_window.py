@@ -48,6 +48,7 @@ from phototag.app.search import LabelFilter, SearchBox
 from phototag.app.sidebar import Sidebar
 from phototag.app.style import icon
 from phototag.app.tasks import Task, TaskCancelled
+from phototag.app.teaching import UndoControls, health_summary
 from phototag.app.text import count
 from phototag.app.thumbnail_loader import ThumbnailLoader
 from phototag.app.welcome import WelcomePage
@@ -62,6 +63,7 @@ from phototag.app.workers import (
 from phototag.core import (
     DEFAULT_MODEL,
     FOLDER_UNAVAILABLE,
+    LabelHealth,
     LabelReview,
     Library,
     ModelSpec,
@@ -92,6 +94,8 @@ class MainWindow(QMainWindow):
         self.model_name = model
         self.weights: str | None = None
         self.view = View()
+        self._to_help: list[PhotoRef] = []
+        self._health: dict[str, LabelHealth] = {}  # as the sidebar last showed it
         self.focus_label: str | None = None
         self.query: tuple[str, np.ndarray] | None = None
         self._pending_query = ""
@@ -149,6 +153,7 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.problems)
         self.problems.hide()
         self.text_encoder = TextEncoder(self.library.root, self)
+        self.undo_controls = UndoControls(self.library, self)
 
     def _build_tool_bar(self) -> None:
         bar = QToolBar("Main")
@@ -212,6 +217,9 @@ class MainWindow(QMainWindow):
         file_menu.addAction("&Quit", QKeySequence.StandardKey.Quit, self.close)
 
         edit = bar.addMenu("&Edit")
+        edit.addAction(self.undo_controls.undo_action)
+        edit.addAction(self.undo_controls.redo_action)
+        edit.addSeparator()
         edit.addAction("Select &All", QKeySequence.StandardKey.SelectAll, self.grid.selectAll)
         edit.addAction("Select &None", QKeySequence("Ctrl+Shift+A"), self.grid.clearSelection)
         edit.addSeparator()
@@ -280,6 +288,8 @@ class MainWindow(QMainWindow):
         self.model_controls.finished.connect(self._model_changed)
         self.model_controls.failed.connect(self._worker_failed)
         self.model_controls.labelsChanged.connect(self.refresh_labels)
+        self.undo_controls.reversed.connect(self._reversed)
+        self.undo_controls.failed.connect(self.notify)
 
     # ----- refreshing -----------------------------------------------------------------------
 
@@ -296,7 +306,7 @@ class MainWindow(QMainWindow):
             self.focus_label = None
         if self.view.kind == "label" and self.view.key not in names:
             self.view = View()
-        self.sidebar.set_contents(sum(f.files for f in folders), folders, labels)
+        self._fill_sidebar(folders, labels)
         self.sidebar.select(self.view.kind, self.view.key)
         self.details.set_label_names(names)
         self.label_filter.set_labels(names)
@@ -308,11 +318,21 @@ class MainWindow(QMainWindow):
         """After a decision: label counts and the grid; folders did not change."""
         folders = self.library.folders()
         labels = self.library.labels()
-        self.sidebar.set_contents(sum(f.files for f in folders), folders, labels)
+        self._fill_sidebar(folders, labels)
         names = [label.name for label in labels]
         self.details.set_label_names(names)
         self.label_filter.set_labels(names)
         self.refresh_view(same_view=True)
+
+    def _fill_sidebar(self, folders, labels) -> None:
+        self._health = {h.name: h for h in self.library.label_health()}
+        self.sidebar.set_contents(sum(f.files for f in folders), folders, labels, self._health)
+        self.undo_controls.update()
+
+    def _reversed(self, message: str) -> None:
+        """After an undo or a redo: labels may have come back, gone or changed names."""
+        self.refresh_all()
+        self.notify(message)
 
     def refresh_view(self, same_view: bool = True) -> None:
         """Fill the grid for the current view; on the same view keep selection and scroll."""
@@ -337,9 +357,17 @@ class MainWindow(QMainWindow):
             return found, self._focus_marks(), None
         if self.view.kind == "label":
             review = self.library.review(self.view.key)
-            photos = getattr(review, self.view.section)
+            self._to_help = [
+                PhotoRef(item.path, item.content_hash, item.score)
+                for item in self.library.help_queue(review.label)
+            ]
+            photos = (
+                self._to_help if self.view.section == "help" else getattr(review, self.view.section)
+            )
             marks = _marks(review)
             marks.update({p.path: ("near", p.score) for p in review.near_misses})
+            for photo in self._to_help:  # every photo to decide shows its score
+                marks.setdefault(photo.path, ("near", photo.score))
             return photos, marks, review
         return self.library.photos(all_of, any_of, folder), self._focus_marks(), None
 
@@ -357,9 +385,10 @@ class MainWindow(QMainWindow):
             if self.meaningless.text() and not self.meaningless.isHidden():
                 subtitle += " (random test model: the order means nothing)"
         elif review is not None:
-            self.header.review.set_review(review, self.view.section)
+            self.header.review.set_review(review, self.view.section, len(self._to_help))
             title = review.label
-            subtitle = "Confirm what is right and reject what is wrong: the label learns from both."
+            health = self._health.get(review.label)
+            subtitle = "" if health is None else health_summary(health)
         elif self.view.kind == "folder":
             title = Path(self.view.key).name
             subtitle = f"{count:,} photos in {self.view.key}"
@@ -378,11 +407,12 @@ class MainWindow(QMainWindow):
             self.grid.set_empty_text("No matches", "Try other words, or clear the label filter.")
         elif review is not None:
             hints = {
-                "suggested": "Nothing above the threshold yet. Tag more examples, or move the "
-                "threshold slider to the left.",
+                "suggested": "Nothing above the threshold yet. Decide the photos in Help this "
+                "label, or move the threshold slider to the left.",
                 "near_misses": "No photo is just below the threshold.",
                 "confirmed": "Select photos in the grid and confirm them to teach this label.",
                 "rejected": "Reject wrong suggestions and the label learns to avoid them.",
+                "help": "No photo is left to decide: every photo has a decision.",
             }
             self.grid.set_empty_text("Nothing here", hints[self.view.section])
         elif self.scan_worker is not None:
@@ -475,9 +505,12 @@ class MainWindow(QMainWindow):
         self.refresh_labels()
         info = next((i for i in self.library.labels() if i.name == change.label), None)
         suggested = info.suggested if info else 0
+        created = f"New label {change.label}. " if change.created else ""
+        if change.near_match:
+            created = f"New label {change.label} (did you mean {change.near_match}?). "
         self.notify(
-            f"Tagged {count(len(paths), 'photo')} as {change.label}: {suggested:,} more suggested. "
-            f"Click {change.label} in the sidebar to review them."
+            f"{created}Tagged {count(len(paths), 'photo')} as {change.label}: {suggested:,} more "
+            f"suggested. Click {change.label} in the sidebar to review them."
         )
 
     def confirm_selected(self) -> None:
@@ -687,7 +720,7 @@ class MainWindow(QMainWindow):
         """New photos appear as they are read; labels are re-fitted once at the end."""
         if self.query is None and self.view.kind != "label":
             folders = self.library.folders()
-            self.sidebar.set_contents(sum(f.files for f in folders), folders, self.library.labels())
+            self._fill_sidebar(folders, self.library.labels())
             self.refresh_view(same_view=True)
 
     def _update_problems(self, show_new: bool) -> None:

@@ -1,8 +1,10 @@
 """The bar above the grid while a label is open: its groups, its threshold and bulk decisions.
 
 Groups are Suggested (above the threshold, best first), Near misses (just below), Confirmed
-and Rejected. The slider moves the label's threshold live: the grid and counts follow while
-it is dragged; "Automatic" gives the choice back to the engine.
+and Rejected, and "Help this label": the undecided photos whose decision would teach the label
+most (core/labels/queue.py), spread over the library. The slider moves the label's threshold
+live: the grid and counts follow while it is dragged; "Automatic" gives the choice back to the
+engine.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ SECTIONS = (
     ("near_misses", "Near misses"),
     ("confirmed", "Confirmed"),
     ("rejected", "Rejected"),
+    ("help", "Help this label"),
 )
 STEPS = 1000
 LIVE_DELAY_MS = 40  # coalesces slider ticks: one re-score per frame, not per pixel
@@ -61,6 +64,12 @@ class ReviewBar(QWidget):
             button = QPushButton()
             button.setObjectName("segment")
             button.setCheckable(True)
+            if key == "help":
+                button.setIcon(icon("sparkle", "accent"))
+                button.setToolTip(
+                    "The photos to decide next: those the label is least sure about, "
+                    "spread over the library"
+                )
             button.clicked.connect(lambda _=False, k=key: self.sectionChosen.emit(k))
             group.addButton(button)
             row.addWidget(button)
@@ -103,10 +112,12 @@ class ReviewBar(QWidget):
             row.addWidget(widget)
         return row
 
-    def set_review(self, review: LabelReview, section: str) -> None:
-        """Show the counts and the threshold without emitting anything back."""
+    def set_review(self, review: LabelReview, section: str, to_help: int) -> None:
+        """Show the counts and the threshold without emitting anything back; `to_help` is how
+        many photos the Help-this-label queue holds."""
         for key, title in SECTIONS:
-            self.segments[key].setText(f"{title}  {len(getattr(review, key))}")
+            shown = to_help if key == "help" else len(getattr(review, key))
+            self.segments[key].setText(f"{title}  {shown}")
             self.segments[key].setChecked(key == section)
         low, high = review.score_range
         threshold = review.threshold

@@ -21,11 +21,13 @@ from PySide6.QtWidgets import (
 
 from phototag.app.photo_model import PATHS_MIME
 from phototag.app.style import color, icon
-from phototag.core import Folder, LabelInfo
+from phototag.app.teaching import health_tooltip
+from phototag.core import Folder, LabelHealth, LabelInfo
 
 KIND = Qt.ItemDataRole.UserRole + 1  # "all" | "folder" | "label" | "section"
 KEY = Qt.ItemDataRole.UserRole + 2  # folder path or label name
 COUNTS = Qt.ItemDataRole.UserRole + 3  # (confirmed, suggested) for labels, (n,) otherwise
+WEAK = Qt.ItemDataRole.UserRole + 4  # a label's health warns (core/teaching.py)
 
 
 class _CountsDelegate(QStyledItemDelegate):
@@ -107,8 +109,16 @@ class Sidebar(QTreeWidget):
 
     # ----- filling --------------------------------------------------------------------------
 
-    def set_contents(self, photos: int, folders: list[Folder], labels: list[LabelInfo]) -> None:
-        """Rebuild folders and labels, keeping the current choice."""
+    def set_contents(
+        self,
+        photos: int,
+        folders: list[Folder],
+        labels: list[LabelInfo],
+        health: dict[str, LabelHealth] | None = None,
+    ) -> None:
+        """Rebuild folders and labels, keeping the current choice. A weak label (see
+        core/teaching.py) shows a warning sign instead of its tag, its reasons in the tooltip."""
+        health = health or {}
         kind, key = self.current()
         self.blockSignals(True)
         self._all.setData(0, COUNTS, (photos,))
@@ -121,10 +131,18 @@ class Sidebar(QTreeWidget):
             item.setData(0, COUNTS, (folder.files,))
             item.setToolTip(0, folder.path)
         for label in labels:
+            state = health.get(label.name)
+            weak = state is not None and state.weak
             item = self._entry(self._labels, label.name, "tag", "label", label.name)
             item.setData(0, COUNTS, (label.confirmed, label.suggested))
+            item.setData(0, WEAK, weak)
+            if weak:
+                item.setIcon(0, icon("warning", "warning"))
             item.setToolTip(
-                0, f"{label.name}: {label.confirmed} confirmed, {label.suggested} suggested"
+                0,
+                health_tooltip(state)
+                if state is not None
+                else f"{label.name}: {label.confirmed} confirmed, {label.suggested} suggested",
             )
         if not labels:
             hint = self._entry(self._labels, "Select photos, type a label", None, "section", None)

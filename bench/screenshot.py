@@ -5,8 +5,8 @@
 Builds a library of generated scenes (sunsets, seas, forests, night skies, deserts, snow; plus
 scikit-image's sample photos when it is installed), scans it with the built-in tiny-random
 model, tags three sunsets, and saves: the welcome page, the grid with the label lit up and a
-photo's details, the label's review, a search, the Model menu, and the window after Refine
-(ProLIP). Works offscreen too (QT_QPA_PLATFORM).
+photo's details, the label's review, its Help-this-label tab, a weak label's health, a search,
+the Model menu, and the window after Refine (ProLIP). Works offscreen too (QT_QPA_PLATFORM).
 """
 
 from __future__ import annotations
@@ -195,6 +195,15 @@ def main() -> None:
     window.grid.setCurrentIndex(window.photo_model.index(0))
     _settle(app, window, 1.0)
     window.grab().save(str(args.out / "review.png"))
+
+    window.tag_paths("Snow", [str(photos["snow"][0])])  # one example: a weak label
+    window.sidebar.select("label", "Sunset")
+    window.header.review.segments["help"].click()
+    _settle(app, window, 1.0)
+    window.grab().save(str(args.out / "help-this-label.png"))
+    window.sidebar.select("label", "Snow")
+    _settle(app, window, 1.0)
+    window.grab().save(str(args.out / "weak-label.png"))
 
     window.sidebar.select("all", None)
     window.search_box.setText("a quiet night sky")

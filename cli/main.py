@@ -232,6 +232,8 @@ def labels_add(ctx: _Context, name: str, prompt: str | None) -> None:
     """Create a label."""
     created, new = ctx.library.add_label(name, prompt=prompt)
     click.echo(f"{'created' if new else 'already exists'}: {created}")
+    if prompt and not new:
+        click.echo(f"{created}: prompt set to {prompt.replace('{}', created)!r}")
 
 
 @labels.command("remove")
@@ -273,17 +275,21 @@ def labels_threshold(ctx: _Context, name: str, value: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 @pass_context
 def labels_list(ctx: _Context, as_json: bool) -> None:
-    """Labels with their confirmed, rejected and suggested photo counts."""
+    """Labels with their confirmed, rejected and suggested photo counts and their health."""
+    from phototag.cli.teaching import health_fields, health_text
+
+    health = {h.name: h for h in ctx.library.label_health()}
     for info in ctx.library.labels():
         if as_json:
-            _print_json(asdict(info))
+            _print_json({**asdict(info), **health_fields(health[info.name])})
             continue
         threshold = "-" if info.threshold is None else f"{info.threshold:.4f}"
         mode = "auto" if info.threshold_is_automatic else "manual"
         own = "" if info.method_is_own else " (library's)"
         click.echo(
             f"{info.name}\t{info.confirmed} confirmed, {info.rejected} rejected, "
-            f"{info.suggested} suggested\tthreshold {threshold} ({mode})\tmethod {info.method}{own}"
+            f"{info.suggested} suggested\t{health_text(health[info.name])}"
+            f"\tthreshold {threshold} ({mode})\tmethod {info.method}{own}"
         )
     _note_if_meaningless(ctx.library)
 
@@ -327,6 +333,9 @@ def labels_method(ctx: _Context, name: str, method: str) -> None:
 
 
 def _report_examples(change: ExampleChange, verb: str) -> None:
+    if change.created:
+        near = f"; did you mean {change.near_match!r}?" if change.near_match else ""
+        click.echo(f"note: created the label {change.label!r}{near}", err=True)
     click.echo(f"{change.label}: {change.changed} photos {verb}, {change.unchanged} already so")
     for path in change.not_found:
         click.echo(f"phototag: not a photo in the library: {path}", err=True)
@@ -905,6 +914,9 @@ def gui_main(argv: list[str] | None = None) -> None:
     options and fail the same way."""
     _run(gui, argv, "phototag-gui")
 
+
+# Commands kept in their own modules attach themselves to `cli` when imported.
+from phototag.cli import teaching  # noqa: E402, F401
 
 if __name__ == "__main__":
     main()

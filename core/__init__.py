@@ -77,6 +77,11 @@ _PUBLIC: dict[str, tuple[str, str]] = {
     "WatchStopped": ("ingest.watch", "Stopped"),
     "FOLDER_UNAVAILABLE": ("ingest.watch", "UNAVAILABLE"),
     "describe_changes": ("ingest.watch", "describe"),
+    # teaching: the help queue, label health, undo (core/teaching.py, core/history.py)
+    "QueueItem": ("teaching", "QueueItem"),
+    "LabelHealth": ("teaching", "LabelHealth"),
+    "HistoryEntry": ("store.history", "HistoryEntry"),
+    "Reversal": ("history", "Reversal"),
     # export, backup
     "prediction_record": ("interop.export", "prediction_record"),
     "write_predictions": ("interop.export", "write"),
@@ -130,6 +135,7 @@ if TYPE_CHECKING:  # what type checkers see; tests/test_public_api.py keeps it e
     from phototag.core.evaluation.report import write_csv as write_eval_csv
     from phototag.core.evaluation.report import write_plot as write_eval_plot
     from phototag.core.evaluation.run import parse_methods, parse_shots, run_evaluation
+    from phototag.core.history import Reversal
     from phototag.core.ingest.decode import UnreadableImage
     from phototag.core.ingest.thumbnails import ThumbnailCache
     from phototag.core.ingest.watch import UNAVAILABLE as FOLDER_UNAVAILABLE
@@ -164,3 +170,5 @@ if TYPE_CHECKING:  # what type checkers see; tests/test_public_api.py keeps it e
     )
     from phototag.core.store.backup import backup as backup_library
     from phototag.core.store.backup import restore as restore_library
+    from phototag.core.store.history import HistoryEntry
+    from phototag.core.teaching import LabelHealth, QueueItem

@@ -31,6 +31,7 @@ from phototag.core.browsing import (
     PhotoRef,
 )
 from phototag.core.errors import UserError
+from phototag.core.history import Journal, Reversal
 from phototag.core.ingest import scan as ingest
 from phototag.core.interop import keywords, packs, selection
 from phototag.core.labels.methods import (
@@ -38,7 +39,12 @@ from phototag.core.labels.methods import (
     check_method,
     effective_method,
 )
-from phototag.core.labels.names import clean_label_name, find_label, require_label
+from phototag.core.labels.names import (
+    clean_label_name,
+    find_label,
+    near_match,
+    require_label,
+)
 from phototag.core.labels.state import ExampleChange, LabelState, ModelView
 from phototag.core.model import projection as projections
 from phototag.core.model import refine as prolip
@@ -58,7 +64,10 @@ from phototag.core.paths import default_library_dir
 from phototag.core.store import labels as stored
 from phototag.core.store import photos as files
 from phototag.core.store.database import Store, is_storable, printable
+from phototag.core.store.history import HistoryEntry
+from phototag.core.store.labels import LabelRow
 from phototag.core.store.photos import ModelRow
+from phototag.core.teaching import QUEUE_SHOWN, LabelHealth, QueueItem, help_queue, label_health
 
 __all__ = [
     "ExampleChange",
@@ -74,6 +83,7 @@ __all__ = [
 ]
 
 NOTHING_SCANNED = "nothing is scanned yet: run 'phototag scan' first"
+_VERBS = {1: "tag", -1: "reject", 0: "untag"}
 
 
 def library_root(root: str | Path | None = None) -> Path:
@@ -91,6 +101,7 @@ class Library:
         self._encoders = Encoders(self.store)
         self._labels = LabelState(self.store, self._encode_text)
         self._browser = Browser(self.store, self._labels)
+        self._journal = Journal(self.store, self.reload, self._projection_for_undo)
 
     @classmethod
     def open(cls, root: str | Path | None = None) -> Library:
@@ -169,21 +180,37 @@ class Library:
         and works before its first example, the prompt fading as examples arrive."""
         existing = find_label(self.store, name)
         if existing is not None:
+            if prompt:
+                self._set_prompt(existing, prompt.replace("{}", existing.name))
             return existing.name, False
         cleaned = clean_label_name(name)
         text = prompt.replace("{}", cleaned) if prompt else None
         if text and self._active_model() is not None:
             self._encoder()  # fails before the label exists if the model cannot be loaded
-        with self.store.transaction() as conn:
-            stored.insert_label(conn, cleaned, text)
-        self._labels.add_label(require_label(self.store, cleaned))
+        with self._journal.record("add label", cleaned, labels=()):
+            stored.insert_label(self.store.conn, cleaned, text)
+            self._labels.add_label(require_label(self.store, cleaned))
         return cleaned, True
+
+    def _set_prompt(self, label: LabelRow, text: str) -> None:
+        """Give an existing label a (new) prompt: it is re-imprinted with it at once."""
+        if label.prompt == text:
+            return
+        if self._active_model() is not None:
+            self._encoder()  # fails before anything changes if the model cannot be loaded
+        with self._journal.record(
+            "prompt", f"{label.name}: {text}", self._labels.affected_by(label.id)
+        ):
+            stored.set_label_prompt(self.store.conn, label.id, text)
+            self._labels.invalidate()
+            self._labels.view()
 
     def remove_label(self, name: str) -> None:
         """Delete a label with its examples: only ever on the user's explicit request."""
         row = require_label(self.store, name)
-        stored.delete_label(self.store, row.id)
-        self._labels.forget_label(row.id)
+        with self._journal.record("remove label", row.name, {row.id}):
+            stored.delete_label(self.store, row.id)
+            self._labels.forget_label(row.id)
 
     def rename_label(self, old: str, new: str) -> str:
         row = require_label(self.store, old)
@@ -191,8 +218,9 @@ class Library:
         clash = find_label(self.store, cleaned)
         if clash is not None and clash.id != row.id:
             raise UserError(f"a label named {clash.name!r} already exists")
-        stored.rename_label(self.store, row.id, cleaned)
-        self._labels.rename_label(row.id, cleaned)
+        with self._journal.record("rename", f"{row.name} to {cleaned}", {row.id}):
+            stored.rename_label(self.store, row.id, cleaned)
+            self._labels.rename_label(row.id, cleaned)
         return cleaned
 
     def set_threshold(self, name: str, threshold: float | None) -> None:
@@ -200,8 +228,10 @@ class Library:
         row = require_label(self.store, name)
         if threshold is not None and not -1.0 <= threshold <= 1.0:
             raise UserError("a threshold is a cosine similarity between -1 and 1")
-        stored.set_label_threshold(self.store, row.id, threshold)
-        self._labels.set_user_threshold(row.id, threshold)
+        how = "automatic" if threshold is None else f"{threshold:.3f}"
+        with self._journal.record("threshold", f"{row.name}: {how}", {row.id}):
+            stored.set_label_threshold(self.store, row.id, threshold)
+            self._labels.set_user_threshold(row.id, threshold)
 
     def labels(self) -> list[LabelInfo]:
         return self._browser.label_infos()
@@ -225,11 +255,24 @@ class Library:
         """Record a decision, then keep the photos' sidecars in step when the library asks for
         it, so a decision from the command line reaches Lightroom as one from the GUI does."""
         paths = list(paths)
-        change = self._set_examples(label, paths, polarity)
-        if not self.sidecars_on_confirm:
-            return change
-        failed = self.write_sidecars(paths).failed
+        sidecars = self.sidecars_on_confirm
+        found = find_label(self.store, label)
+        scope = self._labels.affected_by(None if found is None else found.id)
+        photos = self._photos_if(sidecars, paths)
+        with self._journal.record(_VERBS[polarity], label, scope, photos=photos) as entry:
+            change = self._set_examples(label, paths, polarity)
+            entry.summary = f"{change.label}: {change.changed} photo(s)"
+            entry.skip = change.changed == 0
+            if not sidecars:
+                return change
+            failed = self.write_sidecars(paths).failed
         return replace(change, sidecars_failed=failed)
+
+    def _photos_if(self, wanted: bool, paths: list[str | Path]) -> Callable[[], list[str]] | None:
+        """The photos at paths, looked up inside the journal's transaction, when wanted."""
+        if not wanted:
+            return None
+        return lambda: [path for path, _ in selection.photo_files(self.store, paths)[0]]
 
     def _resolve_photos(self, paths: Iterable[str | Path]) -> tuple[list[int], list[str]]:
         """Image ids for paths (files, or folders meaning every photo below them)."""
@@ -251,16 +294,21 @@ class Library:
         view = self._require_state()
         images, not_found = self._resolve_photos(paths)
         row = find_label(self.store, label)
-        if row is None and polarity == 0:
-            raise UserError(f"no label named {label!r} (see 'phototag labels list')")
+        if row is None and polarity != 1:
+            require_label(self.store, label)  # a rejection or untag never creates a label
         if row is None and not images:
             return ExampleChange(clean_label_name(label), 0, 0, not_found)
+        created = row is None
+        near = near_match(self.store, label) if created else None
         if row is None:
             row = require_label(self.store, self.add_label(label)[0])
         head = self._labels.head_for(view, row)
         changes = {i: polarity for i in images if head.examples.get(i, 0) != polarity}
         self._labels.apply_examples(head, changes)
-        return ExampleChange(row.name, len(changes), len(images) - len(changes), not_found)
+        unchanged = len(images) - len(changes)
+        return ExampleChange(
+            row.name, len(changes), unchanged, not_found, created=created, near_match=near
+        )
 
     # ----- the model's view ----------------------------------------------------------------
 
@@ -302,15 +350,21 @@ class Library:
 
     def set_method(self, name: str) -> None:
         """Choose the library's method; its labels are refitted and recalibrated at once."""
-        LIBRARY_METHOD.write(self.store, check_method(name))
-        self._refit_all()
+        checked = check_method(name)
+        with self._journal.record("method", f"library: {checked}", None, (LIBRARY_METHOD.key,)):
+            LIBRARY_METHOD.write(self.store, checked)
+            self._refit_all()
 
     def set_label_method(self, label: str, name: str | None) -> str:
         """Give one label its own method, or (None) let it follow the library's again.
         Returns the method the label now uses."""
         row = require_label(self.store, label)
         chosen = None if name is None else check_method(name)
-        return self._labels.set_method(row, chosen)
+        scope = self._labels.affected_by(row.id)
+        with self._journal.record("method", row.name, scope) as entry:
+            method = self._labels.set_method(row, chosen)
+            entry.summary = f"{row.name}: {method}"
+        return method
 
     # ----- ProLIP: refining the visual projection -------------------------------------------
 
@@ -327,8 +381,10 @@ class Library:
         embedding with it and refit every label. progress(stage, done, total) reports the
         stages "refining" (training steps) and "recomputing" (embeddings)."""
         model = self._require_model()
-        refined, note, photos, labels = prolip.refine(self._labels, model, progress, steps)
-        change = self._switch_projection(model, (None, refined, note), progress)
+        with self._journal.record("refine", "ProLIP", None, model_id=model["id"]) as entry:
+            refined, note, photos, labels = prolip.refine(self._labels, model, progress, steps)
+            change = self._switch_projection(model, (None, refined, note), progress)
+            entry.summary = f"ProLIP: projection version {change.version}"
         return prolip.with_counts(change, photos, labels)
 
     def revert_refinement(
@@ -338,7 +394,17 @@ class Library:
         (0 = pretrained), recomputing every embedding and refitting every label."""
         model = self._require_model()
         version, projection = prolip.revert_target(self._labels, model, to)
-        return self._switch_projection(model, (version, projection, None), progress)
+        summary = f"ProLIP: back to projection version {version}"
+        with self._journal.record("refine", summary, None, model_id=model["id"]):
+            return self._switch_projection(model, (version, projection, None), progress)
+
+    def _projection_for_undo(self, version: int) -> None:
+        """Make a kept projection version active again (undo or redo of a refinement); the
+        label rows are then restored from the journal."""
+        model = self._require_model()
+        if model["projection_version"] != version:
+            projection = projections.stored_projection(self.store, model, version)
+            self._switch_projection(model, (version, projection, None), None)
 
     def _switch_projection(
         self,
@@ -477,9 +543,11 @@ class Library:
     ) -> keywords.ImportReport:
         """Learn from keywords other apps wrote (sidecars, or embedded in the photos): each
         becomes a label and its photos positive examples; user rejections stay."""
-        report = selection.import_keywords(self.store, source, paths, clean_label_name)
-        if report.examples_added or report.labels_created:
-            self._refit_all()
+        with self._journal.record("import keywords", source, None) as entry:
+            report = selection.import_keywords(self.store, source, paths, clean_label_name)
+            entry.skip = not (report.examples_added or report.labels_created)
+            if not entry.skip:
+                self._refit_all()
         return report
 
     @property
@@ -525,6 +593,34 @@ class Library:
     def import_pack(self, path: str | Path, name: str | None = None) -> tuple[str, str | None]:
         """Add a label from a classifier pack made with this library's model; returns its name
         and a warning, if any. An existing label is never replaced."""
-        label, warning = packs.import_pack(self.store, Path(path).expanduser(), name)
-        self._labels.add_label(label)
+        with self._journal.record("import pack", str(path), labels=()) as entry:
+            label, warning = packs.import_pack(self.store, Path(path).expanduser(), name)
+            self._labels.add_label(label)
+            entry.summary = label.name
         return label.name, warning
+
+    # ----- teaching: what to ask next, how far to trust a label (core/teaching.py) ----------
+
+    def help_queue(self, label: str, count: int = QUEUE_SHOWN) -> list[QueueItem]:
+        """The undecided photos whose decision would teach the label most, spread over the
+        library, in the order to ask (core/labels/queue.py gives the rule)."""
+        return help_queue(self._browser, label, count)
+
+    def label_health(self) -> list[LabelHealth]:
+        """Per label: examples, rejections, unreviewed suggestions, a precision estimate from
+        the suggestions the user decided, and plain warnings when it is weak."""
+        return label_health(self._browser)
+
+    # ----- undo and history (core/history.py) -----------------------------------------------
+
+    def history(self) -> list[HistoryEntry]:
+        """The recorded decisions, newest first; `undone` marks those redo would repeat."""
+        return self._journal.entries()
+
+    def undo(self, steps: int = 1) -> Reversal:
+        """Put the library back as it was before the last `steps` recorded decisions."""
+        return self._journal.undo(steps)
+
+    def redo(self, steps: int = 1) -> Reversal:
+        """Repeat the last `steps` undone decisions, giving exactly the state they made."""
+        return self._journal.redo(steps)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import unicodedata
 
 from phototag.core.errors import UserError
@@ -36,9 +37,18 @@ def find_label(store: Store, name: str) -> LabelRow | None:
     return stored.label_named(store, clean_label_name(name))
 
 
+def near_match(store: Store, name: str) -> str | None:
+    """The existing label a mistyped name most likely meant (difflib's ratio >= 0.6)."""
+    names = {label.name.casefold(): label.name for label in stored.all_labels(store)}
+    found = difflib.get_close_matches(name.casefold(), list(names), n=1)
+    return names[found[0]] if found else None
+
+
 def require_label(store: Store, name: str) -> LabelRow:
-    """The label a typed name means, or a user error pointing at the list of labels."""
+    """The label a typed name means, or a user error naming the likely one it was meant for."""
     row = find_label(store, name)
     if row is None:
-        raise UserError(f"no label named {name!r} (see 'phototag labels list')")
+        meant = near_match(store, name)
+        hint = f"did you mean {meant!r}?" if meant else "see 'phototag labels list'"
+        raise UserError(f"no label named {name!r} ({hint})")
     return row

@@ -45,6 +45,10 @@ class ExampleChange:
     not_found: list[str]
     sidecars_failed: list[tuple[str, str]] = field(default_factory=list)
     """(path, reason) of sidecars the library's sidecars-on-confirm setting could not write."""
+    created: bool = False
+    """Whether the tag created the label: a typo must never make a label silently."""
+    near_match: str | None = None
+    """When the tag created the label: an existing label with a similar name."""
 
 
 @dataclass
@@ -339,6 +343,16 @@ class LabelState:
         assert head is not None  # view is loaded, so add_label made one
         return head
 
+    def affected_by(self, label_id: int | None) -> set[int]:
+        """The labels a change to this one (None: a label yet to be made) can refit: itself
+        and every label whose method is fitted with other labels' positives."""
+        dependents = {
+            label.id
+            for label in stored.all_labels(self.store)
+            if method_uses_others(self.method_for(label))
+        }
+        return dependents if label_id is None else dependents | {label_id}
+
     def forget_label(self, label_id: int) -> None:
         view = self._view
         if view is not None:
@@ -374,15 +388,27 @@ class LabelState:
         assert view is not None, "a head belongs to a loaded state"
         with self.rollback_on_failure():
             self._catch_up(view, head)
+            suggested = self._suggested(view, head, changes)
             self._update_prototype(view, head, changes)
             affected = [head, *self._refit_after_change(view, head)]
             view.rescore()
             for changed in affected:
                 view.calibrate(changed)
-            stored.write_examples(self.store.conn, head.label_id, changes)
+            stored.write_examples(self.store.conn, head.label_id, changes, suggested)
             for changed in affected:
                 self._save_weights(view, changed)
                 self._save_fitted(view, changed)
+
+    @staticmethod
+    def _suggested(view: ModelView, head: LabelHead, changes: dict[int, int]) -> set[int]:
+        """The changed photos the label carries by the model's own judgement right now."""
+        column = view.heads.index(head)
+        found = set()
+        for image in changes:
+            row = view.matrix.row(image)
+            if row is not None and view.scores[row, column] >= head.threshold:
+                found.add(image)
+        return found
 
     @staticmethod
     def _update_prototype(view: ModelView, head: LabelHead, changes: dict[int, int]) -> None:

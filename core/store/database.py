@@ -185,6 +185,25 @@ def _add_label_heads(db: sqlite_utils.Database) -> None:
     )
 
 
+def _add_history(db: sqlite_utils.Database) -> None:
+    """The journal of decisions behind undo and redo (core/store/history.py): each entry holds
+    the touched rows before and after the action, so history survives restarts and backups.
+    examples.suggested records whether the model suggested the photo when the user decided it
+    (NULL: not known, e.g. imported keywords): the label-health precision estimate counts it."""
+    db.conn.execute("ALTER TABLE examples ADD COLUMN suggested INTEGER")
+    db.conn.execute(
+        "CREATE TABLE history ("
+        " id INTEGER PRIMARY KEY,"
+        " action TEXT NOT NULL,"
+        " summary TEXT NOT NULL,"
+        " created_at TEXT NOT NULL,"
+        " undone INTEGER NOT NULL DEFAULT 0,"
+        " before BLOB NOT NULL,"
+        " after BLOB NOT NULL"
+        ")"
+    )
+
+
 # Forward migrations, in order: entry i brings a database from version i to version i + 1.
 # To change the schema, append a function here; never edit one that has shipped.
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
@@ -194,6 +213,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _migrate_add_label_packs,
     _add_methods_and_projections,
     _add_label_heads,
+    _add_history,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

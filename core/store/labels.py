@@ -7,6 +7,7 @@ Examples are the precious part; weights and heads are caches that any re-fit rew
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import numpy as np
@@ -110,6 +111,14 @@ def set_label_threshold(store: Store, label_id: int, threshold: float | None) ->
         conn.execute("UPDATE labels SET threshold = ? WHERE id = ?", (threshold, label_id))
 
 
+def set_label_prompt(conn: sqlite3.Connection, label_id: int, prompt: str) -> None:
+    """A new prompt, inside the caller's transaction; the label's weights, which hold the old
+    prompt's embedding as their prior, go with it, so the next load imprints them afresh."""
+    conn.execute("UPDATE labels SET prompt = ? WHERE id = ?", (prompt, label_id))
+    conn.execute("DELETE FROM label_weights WHERE label_id = ?", (label_id,))
+    conn.execute("DELETE FROM label_heads WHERE label_id = ?", (label_id,))
+
+
 def set_label_method(conn: sqlite3.Connection, label_id: int, method: str | None) -> None:
     """Inside the caller's transaction, which refits the label with it."""
     conn.execute("UPDATE labels SET method = ? WHERE id = ?", (method, label_id))
@@ -132,8 +141,14 @@ def examples_of(store: Store, label_id: int) -> dict[int, int]:
     return dict(rows.fetchall())
 
 
-def write_examples(conn: sqlite3.Connection, label_id: int, changes: dict[int, int]) -> None:
-    """Record decisions (polarity 0 withdraws one) inside the caller's transaction."""
+def write_examples(
+    conn: sqlite3.Connection,
+    label_id: int,
+    changes: dict[int, int],
+    suggested: Collection[int] = (),
+) -> None:
+    """Record decisions (polarity 0 withdraws one) inside the caller's transaction; `suggested`
+    are the photos the model gave the label when the user decided them."""
     for image, polarity in changes.items():
         if polarity == 0:
             conn.execute(
@@ -141,11 +156,30 @@ def write_examples(conn: sqlite3.Connection, label_id: int, changes: dict[int, i
             )
         else:
             conn.execute(
-                "INSERT INTO examples(label_id, image_id, polarity, source, created_at) "
-                "VALUES (?, ?, ?, 'user', ?) ON CONFLICT(label_id, image_id) DO UPDATE "
-                "SET polarity = excluded.polarity, created_at = excluded.created_at",
-                (label_id, image, polarity, now()),
+                "INSERT INTO examples(label_id, image_id, polarity, source, created_at, "
+                "suggested) VALUES (?, ?, ?, 'user', ?, ?) ON CONFLICT(label_id, image_id) "
+                "DO UPDATE SET polarity = excluded.polarity, created_at = excluded.created_at, "
+                "suggested = excluded.suggested",
+                (label_id, image, polarity, now(), int(image in suggested)),
             )
+
+
+@dataclass(frozen=True)
+class ReviewedSuggestions:
+    """Of the photos the model suggested for a label and the user then decided: how many
+    the user confirmed and how many they rejected."""
+
+    confirmed: int
+    rejected: int
+
+
+def reviewed_suggestions(store: Store) -> dict[int, ReviewedSuggestions]:
+    """Per label id, the user's verdicts on the model's suggestions."""
+    rows = store.conn.execute(
+        "SELECT label_id, SUM(polarity = 1), SUM(polarity = -1) FROM examples "
+        "WHERE suggested = 1 GROUP BY label_id"
+    ).fetchall()
+    return {label: ReviewedSuggestions(int(pos or 0), int(neg or 0)) for label, pos, neg in rows}
 
 
 def saved_weights(store: Store, model_id: int) -> dict[int, SavedWeights]:

@@ -261,6 +261,7 @@ def test_a_prompted_label_starts_from_its_text_embedding_and_examples_take_over(
 def test_an_edited_photo_keeps_the_labels_the_user_gave_it(small_library):
     library, folder = small_library
     library.tag("red", [folder / "red_0.jpg"])
+    library.add_label("blue")  # a rejection never creates a label
     library.reject("blue", [folder / "red_0.jpg"])
     write_photo(folder / "red_0.jpg", ["red", "yellow"], seed=999)  # edited in place
 

@@ -170,6 +170,7 @@ def test_a_process_killed_while_tagging_leaves_no_half_written_decision(
 # The command line's share of a GUI + CLI session: every kind of write, one process each.
 def _cli_writes(made: dict) -> list[list[str]]:
     writes = [["tag", "shared", str(path)] for path in made["blue"][:3]]
+    writes += [["labels", "add", "app"]]  # a rejection never creates a label
     writes += [["reject", "app", str(path)] for path in made["green"][:2]]
     writes += [["labels", "add", f"from the cli {i}"] for i in range(2)]
     return writes

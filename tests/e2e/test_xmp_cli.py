@@ -86,6 +86,7 @@ def test_import_keywords_from_sidecars_learns_labels_with_their_hierarchy(photot
     root, folder = own
     make_digikam_sidecar(folder / "blue_00.jpg.xmp")  # Places/Home, People/Ann
     make_lightroom_sidecar(folder / "blue_01.xmp")  # Trips|Holiday, Beach (Adobe-style name)
+    phototag("labels", "add", "Ann", library=root)  # a rejection never creates a label
     phototag("reject", "Ann", folder / "blue_00.jpg", library=root)
 
     result = phototag("import-keywords", library=root)
