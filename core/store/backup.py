@@ -10,8 +10,11 @@ next backup to that target removes; a target whose disk is full is named as the 
 A restore checks the file first (a SQLite database, integrity_check ok, a Phototag schema not
 newer than this Phototag's), keeps the current database as library.db.before-restore-<time>,
 then swaps the file in with one rename. It is refused while any other process has the library
-open: that process would go on writing to the replaced file and its writes would be lost. The
-check is SQLite's own: leaving WAL mode needs the only connection to the database.
+open: that process would go on writing to the replaced file and its writes would be lost. Two
+checks say so: the library lock (core/store/lock.py), which every Phototag process holds
+shared while it has the library open and the restore holds exclusively through the swap, so a
+process starting meanwhile waits and then opens the restored file; and SQLite's own, for any
+other program: leaving WAL mode needs the only connection to the database.
 """
 
 from __future__ import annotations
@@ -29,11 +32,7 @@ from pathlib import Path
 from phototag.core.atomic import remove_stale_temporaries, replacing
 from phototag.core.errors import EnvironmentProblem, UserError
 from phototag.core.store.database import DB_NAME, SCHEMA_VERSION, Store
-
-IN_USE = (
-    "the library is open in another Phototag process (the app or 'phototag watch'); "
-    "close it and try again"
-)
+from phototag.core.store.lock import IN_USE, LibraryLock
 
 
 @dataclass(frozen=True)
@@ -96,17 +95,23 @@ def restore(root: Path, source: Path) -> Copied:
         with closing(sqlite3.connect(candidate)) as conn:
             labels, examples = _check_library(conn, source)
             conn.execute("PRAGMA journal_mode = DELETE")
-        previous = None
-        if database.exists():
-            with _sole_user(database):
-                previous = _keep_previous(database)
-                os.replace(candidate, database)
-        else:
-            os.replace(candidate, database)
+        with LibraryLock.exclusive(root):
+            previous = _swap_in(candidate, database)
     finally:
         for leftover in (candidate, Path(f"{candidate}-wal"), Path(f"{candidate}-shm")):
             leftover.unlink(missing_ok=True)
     return Copied(database, labels, examples, previous)
+
+
+def _swap_in(candidate: Path, database: Path) -> Path | None:
+    """Rename candidate over database, keeping a copy of the current one (its path)."""
+    if not database.exists():
+        os.replace(candidate, database)
+        return None
+    with _sole_user(database):
+        previous = _keep_previous(database)
+        os.replace(candidate, database)
+    return previous
 
 
 def _check_library(conn: sqlite3.Connection, shown: Path) -> tuple[int, int]:

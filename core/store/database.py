@@ -18,6 +18,7 @@ from pathlib import Path
 import sqlite_utils
 
 from phototag.core.errors import EnvironmentProblem
+from phototag.core.store.lock import LibraryLock
 
 DB_NAME = "library.db"
 BUSY_TIMEOUT_MS = 30_000
@@ -249,7 +250,21 @@ class Store:
         self.path = root / DB_NAME
         try:
             _create_private(root, self.path)
-            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            # Before the database is opened, so that a restore cannot swap it in between.
+            self._lock = LibraryLock.shared(root)
+        except OSError as exc:
+            raise EnvironmentProblem(f"cannot open the library at {root}: {exc}") from exc
+        try:
+            self._open()
+        except BaseException as exc:
+            self._lock.release()
+            if isinstance(exc, OSError | sqlite3.DatabaseError):
+                raise EnvironmentProblem(f"cannot open the library at {root}: {exc}") from exc
+            raise
+
+    def _open(self) -> None:
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        try:
             self._identity = _file_identity(self.path)
             self.db = sqlite_utils.Database(conn)
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -257,8 +272,9 @@ class Store:
             self.db.enable_wal()
             conn.execute("PRAGMA synchronous = NORMAL")
             self._migrate()
-        except (OSError, sqlite3.DatabaseError) as exc:
-            raise EnvironmentProblem(f"cannot open the library at {root}: {exc}") from exc
+        except BaseException:
+            conn.close()
+            raise
 
     @property
     def conn(self) -> sqlite3.Connection:
@@ -326,3 +342,4 @@ class Store:
 
     def close(self) -> None:
         self.conn.close()
+        self._lock.release()
