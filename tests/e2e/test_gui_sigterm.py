@@ -10,34 +10,13 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 from phototag.core.library import Library
+from tests.core.ingest.test_decode_pool import decode_workers
+from tests.e2e.test_scan_resume import alive
 from tests.photos import write_photo
 
 CLI = "from phototag.cli.main import main\nmain()"
-
-
-def _decode_workers(parent: int) -> set[int]:
-    """parent's children that run a spawned multiprocessing worker (the decode pool)."""
-    found = set()
-    for entry in Path("/proc").iterdir():
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            command = (entry / "cmdline").read_bytes()
-        except (OSError, IndexError):
-            continue
-        if int(fields[1]) == parent and b"spawn_main" in command:
-            found.add(int(entry.name))
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
 
 
 def test_sigterm_quits_the_app_with_status_0_and_no_traceback(tmp_path):
@@ -59,7 +38,7 @@ def test_sigterm_quits_the_app_with_status_0_and_no_traceback(tmp_path):
     )
     try:
         deadline = time.monotonic() + 180
-        while not (workers := _decode_workers(app.pid)):
+        while not (workers := decode_workers(app.pid)):
             assert app.poll() is None, app.communicate()
             assert time.monotonic() < deadline, "the app started no decode worker"
             time.sleep(0.05)
@@ -70,4 +49,4 @@ def test_sigterm_quits_the_app_with_status_0_and_no_traceback(tmp_path):
     assert app.returncode == 0, errors
     assert "Traceback" not in errors
     assert "Error" not in errors
-    assert not [pid for pid in workers if _alive(pid)]
+    assert not [pid for pid in workers if alive(pid)]

@@ -33,18 +33,19 @@ RECIPE = PixelRecipe(
 )
 
 
-def decode_workers() -> set[int]:
-    """This process's children that run a spawned multiprocessing worker."""
+def decode_workers(parent: int | None = None) -> set[int]:
+    """The children of parent (this process) that run a spawned multiprocessing worker."""
+    parent = os.getpid() if parent is None else parent
     found = set()
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            started_by = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
             command = (entry / "cmdline").read_bytes()
         except (OSError, IndexError, ValueError):
             continue
-        if parent == os.getpid() and b"spawn_main" in command:
+        if started_by == parent and b"spawn_main" in command:
             found.add(int(entry.name))
     return found
 
