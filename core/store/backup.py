@@ -4,8 +4,9 @@ A backup is SQLite's VACUUM INTO a temporary file beside the target: one consist
 even while the app, a scan or `phototag watch` writes, written as a self-contained single file
 in rollback-journal mode, so no -wal or -shm ever appears beside it (the online backup API
 copied the WAL flag, and checking the copy then created both). It is checked (integrity_check)
-and renamed over the target. A backup killed midway leaves only its temporary file, which the
-next backup to that target removes; a target whose disk is full is named as the problem.
+and renamed over the target. A backup killed midway leaves only its temporary file (and that
+file's -journal), which the next backup to that target removes; a target whose disk is full is
+named as the problem.
 
 A restore checks the file first (a SQLite database, integrity_check ok, a Phototag schema not
 newer than this Phototag's), keeps the current database as library.db.before-restore-<time>,
