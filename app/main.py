@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from PySide6.QtCore import QSocketNotifier
+from PySide6.QtCore import QSocketNotifier, QTimer
 from PySide6.QtWidgets import QApplication
 
 from phototag.app.main_window import MainWindow
@@ -52,31 +52,37 @@ def run(library_dir: str | Path | None = None, model: str | None = None) -> int:
     if problem is not None:
         raise EnvironmentProblem(problem)
     app = make_application()
-    with Library.open(library_dir) as library:
+    with _quit_on_signals(app), Library.open(library_dir) as library:
         window = MainWindow(library, model=model)
         window.show()
-        with _quit_on_signals(app, window):
-            return app.exec()
+        return app.exec()
 
 
 @contextmanager
-def _quit_on_signals(app: QApplication, window: MainWindow) -> Iterator[None]:
+def _quit_on_signals(app: QApplication) -> Iterator[None]:
     """SIGTERM (a session ending, `kill`) and Ctrl-C quit as the Quit menu item does: the window
-    closes (its state is saved, a scan stops between batches) and the exit code is 0. Python
-    runs a signal handler only when it next runs Python code, so the signal also wakes Qt's
-    event loop through a socket (signal.set_wakeup_fd), whose notifier is Python code."""
+    closes (its state is saved, a scan stops between batches, decode workers end) and the exit
+    code is 0. Python runs a signal handler only when it next runs Python code, so the signal
+    also wakes Qt's event loop through a socket (signal.set_wakeup_fd), whose notifier is Python
+    code. The handlers are in place before the window starts its watcher and until the library
+    is closed, so no SIGTERM in between ends the app with the default action (exit 143, its
+    workers cut off); the quit is queued, so one that arrives before the loop runs still ends
+    it."""
     reader, writer = socket.socketpair()
     reader.setblocking(False)
     writer.setblocking(False)
     notifier = QSocketNotifier(reader.fileno(), QSocketNotifier.Type.Read)
     notifier.activated.connect(lambda *_: reader.recv(64))
 
-    def quit_(*_args) -> None:
-        window.close()
+    def quit_() -> None:
+        app.closeAllWindows()
         app.quit()
 
+    def on_signal(*_args) -> None:
+        QTimer.singleShot(0, quit_)
+
     previous_fd = signal.set_wakeup_fd(writer.fileno())
-    previous = {sig: signal.signal(sig, quit_) for sig in (signal.SIGINT, signal.SIGTERM)}
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:

@@ -21,6 +21,7 @@ from typing import BinaryIO
 import numpy as np
 from PIL import ExifTags, Image, UnidentifiedImageError, features
 
+from phototag.core.atomic import file_kind
 from phototag.core.ingest.pairs import RAW_EXTENSIONS, is_raw_path
 
 
@@ -182,7 +183,7 @@ def _check_is_nonempty_file(info: os.stat_result) -> None:
     if stat.S_ISDIR(info.st_mode):
         raise UnreadableImage(REASON_DIRECTORY)
     if not stat.S_ISREG(info.st_mode):
-        raise UnreadableImage(REASON_NOT_REGULAR)
+        raise UnreadableImage(f"{REASON_NOT_REGULAR} ({file_kind(info.st_mode)})")
     if info.st_size == 0:
         raise UnreadableImage(REASON_EMPTY)
 

@@ -100,9 +100,17 @@ def _union(first: dict[str, set[str]], second: dict[str, set[str]]) -> dict[str,
 def _write_tracked(store: Store, path: Path, before: dict, after: dict, write) -> None:
     """Record both old and new keywords as Phototag's before writing and only the new ones
     after: a crash in between can leave Phototag owning too much, never a keyword it wrote
-    unrecorded (which it could then never remove)."""
+    unrecorded (which it could then never remove). A write that fails with an OSError (a
+    full disk) leaves the file as it was, sidecars and ExifTool alike writing a whole new file
+    and renaming it, so the record goes back to what it was: an ENOSPC export had recorded
+    keywords as written that never were, which Phototag would have removed had the user typed
+    them. An interruption keeps the union: the rename may have happened."""
     _record(store, path, _union(before, after))
-    write()
+    try:
+        write()
+    except OSError:
+        _record(store, path, before)
+        raise
     _record(store, path, after)
 
 

@@ -34,7 +34,8 @@ import numpy as np
 from phototag.core.atomic import replacing
 from phototag.core.errors import UserError
 from phototag.core.labels.names import clean_label_name, find_label, require_label
-from phototag.core.labels.state import LabelHead
+from phototag.core.labels.scoring import EmbeddingMatrix
+from phototag.core.labels.state import LabelHead, load_matrix
 from phototag.core.labels.thresholds import MIN_SPREAD, SLOPE_SPREADS, Calibration
 from phototag.core.store import labels, photos
 from phototag.core.store.database import Store, now
@@ -52,6 +53,9 @@ MAX_COUNT = 10**9
 # The steepest slope the calibrator itself can give (core/labels/thresholds.py): a pack claiming
 # a steeper one (1e9 was accepted) would turn every score into 0 or 1.
 MAX_SLOPE = SLOPE_SPREADS / MIN_SPREAD
+# A pack whose threshold every photo of a library passes is no classifier (threshold -0.99 with
+# slope 2000 suggested every photo at 1.0); below this many photos, "all of them" may be true.
+MIN_PHOTOS_TO_JUDGE_COVERAGE = 10
 
 
 @dataclass(frozen=True)
@@ -153,7 +157,7 @@ def parse(raw: bytes) -> Pack:
         strength=_number(document, "strength", 0.0, 1e9, above_low=True),
         n_pos=_count(document, "n_pos"),
         calibration=Calibration(
-            threshold=_number(document, "threshold", -1.0, 1.0),
+            threshold=_number(document, "threshold", -1.0, 1.0, above_low=True),
             slope=_number(document, "slope", 0.0, MAX_SLOPE, above_low=True),
         ),
         model_key=_field(model, "key", str),
@@ -232,6 +236,18 @@ def check_model(pack: Pack, model: dict) -> str | None:
     return None
 
 
+def _refuse_if_it_suggests_everything(pack: Pack, matrix: EmbeddingMatrix) -> None:
+    """A classifier that says yes to every photo of a sizeable library tells nothing apart: it
+    was made wrongly or on purpose, and would fill every review with suggestions."""
+    if len(matrix) < MIN_PHOTOS_TO_JUDGE_COVERAGE:
+        return
+    if bool(np.all(matrix.embeddings @ pack.weight >= pack.calibration.threshold)):
+        raise UserError(
+            f"this pack would suggest every one of the {len(matrix)} photos in this library "
+            f"(threshold {pack.calibration.threshold:g}): it is not a usable classifier"
+        )
+
+
 def meta(pack: Pack) -> str:
     """What the pack said about itself, kept with the imported classifier."""
     return json.dumps(
@@ -287,6 +303,7 @@ def import_pack(store: Store, path: Path, name: str | None) -> tuple[LabelRow, s
     if model is None:
         raise UserError("this library has no model yet: run 'phototag scan' first")
     warning = check_model(pack, dict(model))
+    _refuse_if_it_suggests_everything(pack, load_matrix(store, model))
     cleaned = clean_label_name(name or pack.label)
     existing = find_label(store, cleaned)
     if existing is not None:

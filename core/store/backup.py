@@ -1,18 +1,26 @@
 """Backing up and restoring a library's database: the one file holding what the user decided.
 
-A backup goes through SQLite's online backup API, so it is one consistent snapshot even while
-the app, a scan or `phototag watch` writes; it is checked (integrity_check) and written as a
-self-contained single file (rollback journal, no -wal beside it), atomically.
+A backup is SQLite's VACUUM INTO a temporary file beside the target: one consistent snapshot
+even while the app, a scan or `phototag watch` writes, written as a self-contained single file
+in rollback-journal mode, so no -wal or -shm ever appears beside it (the online backup API
+copied the WAL flag, and checking the copy then created both). It is checked (integrity_check)
+and renamed over the target. A backup killed midway leaves only its temporary file (and that
+file's -journal), which the next backup to that target removes; a target whose disk is full is
+named as the problem.
 
 A restore checks the file first (a SQLite database, integrity_check ok, a Phototag schema not
 newer than this Phototag's), keeps the current database as library.db.before-restore-<time>,
 then swaps the file in with one rename. It is refused while any other process has the library
-open: that process would go on writing to the replaced file and its writes would be lost. The
-check is SQLite's own: leaving WAL mode needs the only connection to the database.
+open: that process would go on writing to the replaced file and its writes would be lost. Two
+checks say so: the library lock (core/store/lock.py), which every Phototag process holds
+shared while it has the library open and the restore holds exclusively through the swap, so a
+process starting meanwhile waits and then opens the restored file; and SQLite's own, for any
+other program: leaving WAL mode needs the only connection to the database.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import sqlite3
@@ -22,14 +30,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from phototag.core.atomic import replacing
-from phototag.core.errors import UserError
+from phototag.core.atomic import remove_stale_temporaries, replacing
+from phototag.core.errors import EnvironmentProblem, UserError
 from phototag.core.store.database import DB_NAME, SCHEMA_VERSION, Store
-
-IN_USE = (
-    "the library is open in another Phototag process (the app or 'phototag watch'); "
-    "close it and try again"
-)
+from phototag.core.store.lock import IN_USE, LibraryLock
 
 
 @dataclass(frozen=True)
@@ -48,13 +52,35 @@ def backup(store: Store, out: Path) -> Copied:
     if out.exists() and out.samefile(store.path):
         raise UserError("a backup cannot overwrite the library's own database")
     try:
-        with replacing(out) as temporary, closing(sqlite3.connect(temporary)) as target:
-            store.conn.backup(target)
-            labels, examples = _check_library(target, out)
-            target.execute("PRAGMA journal_mode = DELETE")
+        remove_stale_temporaries(out)
+        with replacing(out) as temporary:
+            _snapshot(store, temporary, out)
+            with closing(sqlite3.connect(temporary)) as target:
+                labels, examples = _check_library(target, out)
     except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            raise _no_space(out) from None
         raise UserError(f"cannot write {out}: {exc.strerror or exc}") from exc
     return Copied(out, labels, examples)
+
+
+def _snapshot(store: Store, temporary: Path, out: Path) -> None:
+    """VACUUM INTO only reads the library, so its SQLITE_FULL is the target's disk."""
+    try:
+        store.conn.execute("VACUUM INTO ?", (str(temporary),))
+    except sqlite3.DatabaseError as exc:
+        code = getattr(exc, "sqlite_errorcode", None)
+        if code == sqlite3.SQLITE_FULL:
+            raise _no_space(out) from None
+        if code in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
+            raise UserError(
+                f"the library's database is damaged ({exc}): nothing backed up"
+            ) from None
+        raise UserError(f"cannot write {out}: {exc}") from None
+
+
+def _no_space(out: Path) -> EnvironmentProblem:
+    return EnvironmentProblem(f"cannot write the backup to {out.parent}: no space left there")
 
 
 def restore(root: Path, source: Path) -> Copied:
@@ -70,17 +96,23 @@ def restore(root: Path, source: Path) -> Copied:
         with closing(sqlite3.connect(candidate)) as conn:
             labels, examples = _check_library(conn, source)
             conn.execute("PRAGMA journal_mode = DELETE")
-        previous = None
-        if database.exists():
-            with _sole_user(database):
-                previous = _keep_previous(database)
-                os.replace(candidate, database)
-        else:
-            os.replace(candidate, database)
+        with LibraryLock.exclusive(root):
+            previous = _swap_in(candidate, database)
     finally:
         for leftover in (candidate, Path(f"{candidate}-wal"), Path(f"{candidate}-shm")):
             leftover.unlink(missing_ok=True)
     return Copied(database, labels, examples, previous)
+
+
+def _swap_in(candidate: Path, database: Path) -> Path | None:
+    """Rename candidate over database, keeping a copy of the current one (its path)."""
+    if not database.exists():
+        os.replace(candidate, database)
+        return None
+    with _sole_user(database):
+        previous = _keep_previous(database)
+        os.replace(candidate, database)
+    return previous
 
 
 def _check_library(conn: sqlite3.Connection, shown: Path) -> tuple[int, int]:

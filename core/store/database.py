@@ -18,6 +18,7 @@ from pathlib import Path
 import sqlite_utils
 
 from phototag.core.errors import EnvironmentProblem
+from phototag.core.store.lock import LibraryLock
 
 DB_NAME = "library.db"
 BUSY_TIMEOUT_MS = 30_000
@@ -242,6 +243,12 @@ REPLACED = (
 )
 
 
+READ_ONLY = (
+    "the library at {root} is read-only (its folder or database cannot be written here): "
+    "nothing was changed"
+)
+
+
 def _file_identity(path: Path) -> tuple[int, int]:
     info = os.stat(path)
     return info.st_dev, info.st_ino
@@ -269,16 +276,45 @@ class Store:
         self.path = root / DB_NAME
         try:
             _create_private(root, self.path)
-            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            # Before the database is opened, so that a restore cannot swap it in between.
+            self._lock = LibraryLock.shared(root)
+        except OSError as exc:
+            raise EnvironmentProblem(f"cannot open the library at {root}: {exc}") from exc
+        try:
+            self._open()
+        except BaseException as exc:
+            self._lock.release()
+            if isinstance(exc, OSError | sqlite3.DatabaseError):
+                raise EnvironmentProblem(f"cannot open the library at {root}: {exc}") from exc
+            raise
+
+    def _open(self) -> None:
+        """Read-write; or read-only when the folder or the file cannot be written (a read-only
+        mount, another user's library): SQLite then reads the WAL database without creating
+        its -shm, so status, predict, export and backup still work and writes fail in one line
+        (transaction()). Opened read-write there, even reading failed: 'unable to open
+        database file'. Without a -shm file to share, SQLite reads a WAL database only as
+        immutable: nothing here can write it (a -wal without its -shm is left unread)."""
+        self.read_only = not (os.access(self.root, os.W_OK) and os.access(self.path, os.W_OK))
+        if self.read_only:
+            shared = Path(f"{self.path}-shm").exists()
+            mode = "ro" if shared else "ro&immutable=1"
+            target, uri = f"{self.path.absolute().as_uri()}?mode={mode}", True
+        else:
+            target, uri = str(self.path), False
+        conn = sqlite3.connect(target, uri=uri, isolation_level=None, check_same_thread=False)
+        try:
             self._identity = _file_identity(self.path)
             self.db = sqlite_utils.Database(conn)
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             conn.execute("PRAGMA foreign_keys = ON")
-            self.db.enable_wal()
-            conn.execute("PRAGMA synchronous = NORMAL")
+            if not self.read_only:
+                self.db.enable_wal()
+                conn.execute("PRAGMA synchronous = NORMAL")
             self._migrate()
-        except (OSError, sqlite3.DatabaseError) as exc:
-            raise EnvironmentProblem(f"cannot open the library at {root}: {exc}") from exc
+        except BaseException:
+            conn.close()
+            raise
 
     @property
     def conn(self) -> sqlite3.Connection:
@@ -291,6 +327,8 @@ class Store:
                 f"the library at {self.root} was made by a newer Phototag "
                 f"(schema {version}, this one knows {SCHEMA_VERSION}); please upgrade"
             )
+        if version < SCHEMA_VERSION and self.read_only:
+            raise EnvironmentProblem(READ_ONLY.format(root=self.root) + " (it needs an upgrade)")
         for target in range(version + 1, SCHEMA_VERSION + 1):
             with self.transaction():
                 MIGRATIONS[target - 1](self.db)
@@ -302,6 +340,8 @@ class Store:
         if self.conn.in_transaction:
             yield self.conn
             return
+        if self.read_only:
+            raise EnvironmentProblem(READ_ONLY.format(root=self.root))
         self.conn.execute("BEGIN IMMEDIATE")
         self._refuse_if_replaced()
         try:
@@ -346,3 +386,4 @@ class Store:
 
     def close(self) -> None:
         self.conn.close()
+        self._lock.release()

@@ -4,13 +4,16 @@ a restore that checks what it is given and keeps what it replaces."""
 from __future__ import annotations
 
 import json
+import signal
 import sqlite3
 import subprocess
 import sys
+import time
 
 import numpy as np
 
 from tests.e2e.conftest import BUSY_WRITER, run_process
+from tests.mounts import fill, tmpfs
 
 
 def _labels(phototag, library) -> dict[str, dict]:
@@ -203,3 +206,58 @@ def test_a_write_to_a_database_replaced_underneath_is_refused_not_lost(
     assert "was replaced or deleted while this command had it open" in refused
     with Library(library_dir) as reopened:
         assert [label.name for label in reopened.labels()] == []
+
+
+def test_a_full_disk_during_backup_blames_the_target_folder(phototag, photo_set, tmp_path):
+    """A full target used to read "the library database is unavailable: database or disk is
+    full", as if the library were the problem."""
+    _, made = photo_set
+    phototag("tag", "red", *made["red"][:3])
+    with tmpfs(tmp_path / "small disk", "256k") as target:
+        filler = fill(target)
+        result = phototag("backup", target / "saved.db")
+        left = sorted(path.name for path in target.iterdir() if path != filler)
+    assert result.code == 2, result
+    assert f"{target}" in result.err
+    assert "no space left" in result.err
+    assert "library database" not in result.err
+    assert len(result.err.strip().splitlines()) == 1
+    assert left == []
+
+
+def _add_ballast(database, megabytes: int) -> None:
+    """Make the library large enough that a backup of it takes a while to write."""
+    rows = ((f"test-ballast-{i}", np.random.default_rng(i).bytes(2**20)) for i in range(megabytes))
+    with sqlite3.connect(database) as conn:
+        conn.executemany("INSERT INTO settings(key, value) VALUES (?, ?)", rows)
+
+
+def _kill_while_writing(process: subprocess.Popen, folder, others: list[str]) -> list[str]:
+    """kill -9 the process as soon as a temporary copy (a .tmp file not among others) has
+    data in it; what it left in folder."""
+    while process.poll() is None:
+        if any(p.stat().st_size for p in folder.glob("*.tmp") if p.name not in others):
+            process.kill()
+        time.sleep(0.001)
+    assert process.returncode == -signal.SIGKILL, "the backup ended before it could be killed"
+    return sorted(path.name for path in folder.iterdir())
+
+
+def test_the_next_backup_removes_what_a_killed_one_left_and_nothing_else(library_dir, tmp_path):
+    """A killed backup left .tmp, -wal and -shm files in the target folder for good."""
+    _add_ballast(library_dir / "library.db", megabytes=48)
+    target = tmp_path / "backups"
+    target.mkdir()
+    users_own = [".saved.db.mine.tmp", "notes.tmp", "saved.db-wal"]
+    for name in users_own:
+        (target / name).write_text("the user's")
+    command = [sys.executable, "-m", "phototag.cli.main", "--library", str(library_dir)]
+    backup = subprocess.Popen([*command, "backup", str(target / "saved.db")])
+
+    left = _kill_while_writing(backup, target, users_own)
+
+    assert set(left) > set(users_own), left
+    again = run_process("--library", str(library_dir), "backup", str(target / "saved.db"))
+    assert again.code == 0, again.err
+    assert sorted(path.name for path in target.iterdir()) == sorted([*users_own, "saved.db"])
+    assert all((target / name).read_text() == "the user's" for name in users_own)

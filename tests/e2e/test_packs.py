@@ -143,6 +143,11 @@ def _wrong_dimension(pack: dict) -> None:
         (lambda p: p.update(n_pos=2**64), "'n_pos' = 18446744073709551616 is out of range"),
         (lambda p: p["model"].update(projection_version=2**63), "out of range"),
         (lambda p: p.update(slope=1e9), "'slope' = 1000000000.0 is out of range"),
+        # Slope 1e9 with threshold -1 was accepted and suggested every photo at 1.0. A cosine
+        # is never below -1: that threshold says yes to every photo in any library; -0.99 is
+        # below every score here, so it too would tag the whole library.
+        (lambda p: p.update(slope=2000, threshold=-1), "'threshold' = -1.0 is out of range"),
+        (lambda p: p.update(threshold=-0.99), "would suggest every one of the 64 photos"),
         (lambda p: p.update(prompt=[[[]]] * 2), "not text"),
     ],
 )

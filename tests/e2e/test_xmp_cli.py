@@ -3,11 +3,13 @@ test's own, with ExifTool as the independent reader and writer of keywords."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 
 from phototag.core.library import Library
+from phototag.core.store.keywords import keywords_written_to
 from tests.exiftool import (
     exiftool,
     keywords,
@@ -15,6 +17,7 @@ from tests.exiftool import (
     make_lightroom_sidecar,
     tags,
 )
+from tests.mounts import fill, tmpfs
 from tests.photos import write_photo
 
 
@@ -230,3 +233,47 @@ def test_tag_reports_a_sidecar_it_cannot_write(phototag, own):
     assert result.code == 1
     assert result.out.strip() == "red: 1 photos confirmed, 0 already so"
     assert f"cannot write {folder / 'red_02.jpg.xmp'}: not valid XML" in result.err
+
+
+def _recorded(root: Path, sidecar: Path) -> set[str]:
+    """The keywords the library believes it wrote into sidecar."""
+    with Library(root) as library:
+        return {row.keyword for row in keywords_written_to(library.store, str(sidecar))}
+
+
+def test_a_full_disk_writes_no_sidecar_and_records_none_as_written(phototag, photo_set, tmp_path):
+    """An export that hit ENOSPC recorded keywords as written that never were: Phototag would
+    then take a keyword the user later typed for its own and remove it."""
+    root = tmp_path / "own library"
+    with tmpfs(tmp_path / "small disk", "2m") as folder:
+        for path in photo_set[1]["red"][:3]:
+            shutil.copy(path, folder / path.name)
+        with Library(root) as library:
+            library.add_folder(folder)
+            library.scan(model="tiny-random")
+        red, other, third = (folder / f"red_0{i}.jpg" for i in range(3))
+        assert phototag("tag", "red", red, library=root).code == 0
+        assert phototag("export", "--format", "xmp", library=root).code == 0
+        written = (folder / "red_00.jpg.xmp").read_bytes()
+        assert phototag("tag", "warm", red, other, third, library=root).code == 0
+        filler = fill(folder)
+
+        result = phototag("export", "--format", "xmp", library=root)
+
+        assert result.code == 1
+        assert result.out.strip() == "sidecars: 0 written, 0 unchanged, 3 failed"
+        failures = result.err.strip().splitlines()
+        assert len(failures) == 3
+        assert all("No space left on device" in failure for failure in failures)
+        assert (folder / "red_00.jpg.xmp").read_bytes() == written
+        assert _recorded(root, folder / "red_00.jpg.xmp") == {"red"}
+        for photo in (other, third):
+            assert not Path(f"{photo}.xmp").exists()
+            assert _recorded(root, Path(f"{photo}.xmp")) == set()
+        assert not [p for p in folder.iterdir() if p.name.endswith(".tmp")]
+
+        filler.unlink()
+        again = phototag("export", "--format", "xmp", library=root)
+        assert again.code == 0, again.err
+        assert _recorded(root, folder / "red_00.jpg.xmp") == {"red", "warm"}
+        assert keywords(other.with_name("red_01.jpg.xmp"))["XMP-dc:Subject"] == ["warm"]

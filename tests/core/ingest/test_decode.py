@@ -398,7 +398,14 @@ def test_directory(tmp_path: Path) -> None:
 def test_named_pipe_does_not_hang(tmp_path: Path) -> None:
     fifo = tmp_path / "pipe.jpg"
     os.mkfifo(fifo)
-    assert _reason(fifo) == "not a regular file"
+    assert _reason(fifo) == "not a regular file (a FIFO)"
+
+
+def test_a_device_is_named_for_what_it_is_not_read(tmp_path: Path) -> None:
+    """/dev/zero behind a photo's name (swapped in after the scan's check) would never end."""
+    zero = tmp_path / "zero.jpg"
+    zero.symlink_to("/dev/zero")
+    assert _reason(zero) == "not a regular file (a character device)"
 
 
 DECODE_ONE = """

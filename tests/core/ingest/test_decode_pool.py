@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -31,18 +33,19 @@ RECIPE = PixelRecipe(
 )
 
 
-def decode_workers() -> set[int]:
-    """This process's children that run a spawned multiprocessing worker."""
+def decode_workers(parent: int | None = None) -> set[int]:
+    """The children of parent (this process) that run a spawned multiprocessing worker."""
+    parent = os.getpid() if parent is None else parent
     found = set()
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            started_by = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
             command = (entry / "cmdline").read_bytes()
         except (OSError, IndexError, ValueError):
             continue
-        if parent == os.getpid() and b"spawn_main" in command:
+        if started_by == parent and b"spawn_main" in command:
             found.add(int(entry.name))
     return found
 
@@ -148,3 +151,41 @@ def test_stopping_early_leaves_the_pool_ready_for_the_next_run(photos, pool):
     assert [item for item, _ in results] == photos[6:9]
     for item, result in results:
         assert np.array_equal(result.crop, expected_crop(item))
+
+
+def test_a_worker_whose_parent_end_closes_ends_quietly(photos, capfd):
+    """The parent gone (its pipe closed without a stop) used to end each worker in an EOFError
+    traceback on the terminal: the GUI's stderr after a SIGTERM."""
+    pool = DecodePool(workers=1)
+    assert len(list(pool.decode_in_order(photos[:2], str, RECIPE, in_flight=2))) == 2
+    [worker] = pool._workers
+    worker.connection.close()
+    worker.process.join(timeout=30)
+    assert worker.process.exitcode == 0
+    assert "Traceback" not in capfd.readouterr().err
+
+
+_PARENT_KILLED = """
+import os, signal, sys
+from phototag.core.ingest.decode_pool import DecodePool
+from phototag.core.ingest.pixels import PixelRecipe
+RECIPE = PixelRecipe(224, 3, (224, 224), (0.5, 0.5, 0.5), (0.5, 0.5, 0.5))
+if __name__ == "__main__":
+    pool = DecodePool(workers=2)
+    list(pool.decode_in_order(sys.argv[1:], str, RECIPE, in_flight=4))
+    os.kill(os.getpid(), signal.SIGTERM)
+"""
+
+
+def test_a_parent_killed_by_sigterm_leaves_no_traceback_from_its_workers(photos, tmp_path):
+    script = tmp_path / "parent.py"
+    script.write_text(_PARENT_KILLED)
+    for _ in range(3):
+        done = subprocess.run(
+            [sys.executable, str(script), *map(str, photos[:4])],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == -signal.SIGTERM
+        assert done.stderr == ""

@@ -105,4 +105,5 @@ def test_a_new_library_is_private_to_its_owner_whatever_the_umask(tmp_path):
         "library.db": 0o600,
         "library.db-shm": 0o600,
         "library.db-wal": 0o600,
+        "library.lock": 0o600,
     }
