@@ -25,6 +25,7 @@ from phototag.core import (
     EVAL_SEEDS,
     EVAL_SHOTS,
     LIBRARY_VARIABLE,
+    DownloadProgress,
     EnvironmentProblem,
     ExampleChange,
     Library,
@@ -664,13 +665,62 @@ def model_list(as_json: bool) -> None:
 @model.command("download")
 @click.argument("name", required=False, default=DEFAULT_MODEL)
 def model_download(name: str) -> None:
-    """Fetch a model's weights once; the only command that uses the network."""
-    from phototag.core import download_weights
+    """Fetch a model's weights once; the only command that uses the network. A download that
+    stops (Ctrl-C, a dropped connection) resumes where it stopped on the next try."""
+    from phototag.core import HubUnreachable, download_weights
 
     spec = get_spec(name)
-    click.echo(f"downloading {spec.name} (~{spec.download_mb} MB)...", err=True)
-    path = download_weights(spec.name)
+    if _stderr_is_terminal():
+        click.echo(f"downloading {spec.name} (~{spec.download_mb} MB)...", err=True)
+    try:
+        with download_bar(spec.name) as update:
+            path = download_weights(spec.name, progress=update)
+    except HubUnreachable as exc:
+        raise EnvironmentProblem(
+            f"{exc}; try again when online, or scan with a weights file you already have: "
+            f"phototag scan --model {spec.name} --weights PATH"
+        ) from exc
+    except KeyboardInterrupt:
+        _fail(
+            f"interrupted; the part downloaded is kept and 'phototag model download "
+            f"{spec.name}' resumes it",
+            130,
+        )
     click.echo(f"{spec.name}: weights at {path}")
+
+
+@contextmanager
+def download_bar(name: str) -> Iterator[Callable[[DownloadProgress], None]]:
+    """Bytes, rate and time left on a terminal (tqdm counts the rate from this run's bytes
+    only, so a resumed download's rate is true); nothing when stderr is piped."""
+    if not _stderr_is_terminal():
+        yield lambda progress: None
+        return
+    from tqdm import tqdm
+
+    bars: list[tqdm] = []
+
+    def update(progress: DownloadProgress) -> None:
+        if not bars:
+            bars.append(
+                tqdm(
+                    desc=name,
+                    total=progress.total,
+                    initial=progress.resumed,
+                    unit="B",
+                    unit_scale=True,
+                    unit_divisor=1024,
+                    file=sys.stderr,
+                    dynamic_ncols=True,
+                )
+            )
+        bars[0].update(progress.done - bars[0].n)
+
+    try:
+        yield update
+    finally:
+        for bar in bars:
+            bar.close()
 
 
 # ----- evaluation --------------------------------------------------------------------------
