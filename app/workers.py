@@ -20,6 +20,7 @@ from PySide6.QtCore import QObject, QThreadPool, Signal
 
 from phototag.app.tasks import Done, Task, TaskControl, run_task
 from phototag.core import (
+    DownloadProgress,
     FolderStatus,
     Library,
     PhototagError,
@@ -89,9 +90,20 @@ def start_refine(
     return run_task(partial(_refine, root, revert), on_done, on_progress=on_progress, parent=parent)
 
 
-def start_download(model: str, on_done: Done, parent: QObject) -> Task:
-    """The one network use: fetching a model's weights once; on_done gets their path."""
-    return run_task(lambda _control: str(download_weights(model)), on_done, parent=parent)
+def _download(model: str, control: TaskControl) -> str:
+    def progress(state: DownloadProgress) -> None:
+        control.check()  # a cancel stops the transfer here; the partial file stays for later
+        control.report(state, final=state.done >= state.total)
+
+    return str(download_weights(model, progress=progress))
+
+
+def start_download(
+    model: str, on_done: Done, on_progress: Callable[[DownloadProgress], None], parent: QObject
+) -> Task:
+    """The one network use: fetching a model's weights once; on_done gets their path. Cancel
+    it through the Task; the next download resumes where this one stopped."""
+    return run_task(partial(_download, model), on_done, on_progress=on_progress, parent=parent)
 
 
 def start_call(
