@@ -594,7 +594,7 @@ class MainWindow(QMainWindow):
             self.model_name,
             self.weights,
             self._scan_done,
-            self.progress.update_progress,
+            self.progress.report,
             self,
         )
         self.refresh_view(same_view=True)

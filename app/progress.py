@@ -81,6 +81,18 @@ class ScanProgress(QWidget):
         self.text.setText(message)
         self.show()
 
+    def report(self, *values) -> None:
+        """What a scan task reports: (what, step, steps) of a conversion, or photo counts."""
+        if isinstance(values[0], str):
+            self.show_stage(*values)
+        else:
+            self.update_progress(*values)
+
+    def show_stage(self, what: str, step: int, steps: int) -> None:
+        self.bar.setRange(0, steps)
+        self.bar.setValue(step)
+        self.text.setText(f"{what[:1].upper()}{what[1:]}… (step {step + 1} of {steps})")
+
     def update_progress(self, done: int, total: int) -> None:
         now = time.monotonic()
         self._samples.append((now, done))

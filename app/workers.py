@@ -50,8 +50,11 @@ def _scan(root: Path, model: str | None, weights: str | None, control: TaskContr
         control.check()
         control.report(done, total, final=done >= total)
 
+    def stage(what: str, step: int, steps: int) -> None:
+        control.report(what, step, steps)
+
     with Library(root) as library:
-        return library.scan(model, weights, progress=progress)
+        return library.scan(model, weights, progress=progress, stage=stage)
 
 
 def start_scan(
@@ -59,10 +62,12 @@ def start_scan(
     model: str | None,
     weights: str | None,
     on_done: Done,
-    on_progress: Callable[[int, int], None],
+    on_progress: Callable[..., None],
     parent: QObject,
 ) -> Task:
-    """One scan of the library's folders; pause, resume and cancel it through the Task."""
+    """One scan of the library's folders; pause, resume and cancel it through the Task.
+    on_progress gets (done, total) photos, or (what, step, steps) of the model's one-time
+    conversion before the first photo."""
     return run_task(
         partial(_scan, root, model, weights), on_done, on_progress=on_progress, parent=parent
     )

@@ -75,6 +75,12 @@ def progress_bar(description: str, unit: str = "photo") -> Iterator[Callable[[in
             bar.close()
 
 
+def _stage_line(what: str, step: int, steps: int) -> None:
+    """One line per step of a one-time wait (the model's conversion), on a terminal only."""
+    if _stderr_is_terminal():
+        click.echo(f"{what}... (step {step + 1} of {steps})", err=True)
+
+
 class _Context:
     """Opens the library only for commands that need one (`model list` does not)."""
 
@@ -196,7 +202,7 @@ def scan(ctx: _Context, model: str | None, weights: str | None, backend: str | N
     prefer_backend(backend)
     library = ctx.library
     with progress_bar("Scanning") as update:
-        report = library.scan(model=model, weights=weights, progress=update)
+        report = library.scan(model=model, weights=weights, progress=update, stage=_stage_line)
     click.echo(
         f"{report.files} files: {report.embedded} embedded, {report.linked} moved or copied, "
         f"{report.unchanged} unchanged, {len(report.unreadable)} unreadable, "

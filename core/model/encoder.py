@@ -113,11 +113,15 @@ class Encoder:
         ONNX export. Asking may export the tower (once per model, then cached)."""
         return self._tower()[1]
 
-    def _tower(self) -> tuple[ImageTower, str]:
+    def prepare(self, stage: backends.StageCallback | None = None) -> None:
+        """Make the image tower now, telling `stage` the steps of a one-time conversion."""
+        self._tower(stage)
+
+    def _tower(self, stage: backends.StageCallback | None = None) -> tuple[ImageTower, str]:
         backend = backends.chosen()
         if backend not in self._towers:
             self._towers[backend] = backends.image_tower(
-                self._visual, backend, self._onnx_path(), self.image_size
+                self._visual, backend, self._onnx_path(), self.image_size, stage
             )
         return self._towers[backend]
 

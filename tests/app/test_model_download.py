@@ -91,3 +91,19 @@ def test_an_unreachable_hub_is_said_on_the_card_with_the_weights_file_way_out(
     assert "choose a weights file" in text
     assert window.welcome.choose_button.isVisible()
     assert window.welcome.download_button.isEnabled()
+
+
+def test_the_scan_bar_names_the_conversion_step_then_counts_photos(qtbot):
+    from phototag.app.progress import ScanProgress
+    from phototag.core.model.backends import EXPORT_STAGES
+
+    progress = ScanProgress()
+    qtbot.addWidget(progress)
+    progress.start()
+    progress.report(EXPORT_STAGES[0], 0, 2)
+    assert (
+        progress.text.text() == "Converting the image model for this computer (once)… (step 1 of 2)"
+    )
+    assert (progress.bar.maximum(), progress.bar.value()) == (2, 0)
+    progress.report(3, 10)
+    assert progress.text.text().startswith("3 / 10 photos")
