@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format bench mutate clean tools
+.PHONY: run test lint format bench mutate clean tools desktop-libs
 
 # setuptools too: Python 3.11's venv brings one older than build-system.requires, and with a
 # new enough one tests/test_packaging.py builds its wheel without fetching a build environment.
@@ -19,7 +19,7 @@ $(VENV)/.installed-test: $(VENV)/.installed
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-run: $(VENV)/.installed
+run: $(VENV)/.installed desktop-libs
 	$(BIN)/phototag gui
 
 # Outside tools the tests drive for real: exiftool reads sidecars back (XMP tests), strace sees
@@ -36,29 +36,43 @@ TEST_PACKAGES := libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 \
   libxcb-render-util0 libxcb-shape0 libxcb-xkb1 libxkbcommon-x11-0 libx11-xcb1 libegl1 libgl1 \
   libfontconfig1 libdbus-1-3
 
-tools:
-	@missing=""; for pair in $(TEST_TOOLS); do \
-	  command -v "$${pair%%:*}" >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; \
-	done; \
-	if command -v dpkg >/dev/null 2>&1; then \
-	  for package in $(TEST_PACKAGES); do \
-	    dpkg -s "$$package" 2>/dev/null | grep -q '^Status: install ok installed' || \
-	      missing="$$missing $$package"; \
-	  done; \
-	fi; \
+# Installs $$missing (a shell variable set by the recipe) as root on Debian/Ubuntu; elsewhere
+# one line says how. $(1): what they are for.
+define install_missing
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "installing$$missing for the tests"; \
+	    echo "installing$$missing for $(1)"; \
 	    apt-get -o DPkg::Lock::Timeout=120 install -y --no-install-recommends -q $$missing \
 	      >/dev/null 2>&1 || { \
 	      apt-get -o DPkg::Lock::Timeout=120 update -q >/dev/null && \
 	      apt-get -o DPkg::Lock::Timeout=120 install -y --no-install-recommends -q $$missing \
 	        >/dev/null; }; \
 	  else \
-	    echo "the tests need$$missing: install them (Debian/Ubuntu: sudo apt-get install$$missing)"; \
+	    echo "$(1) need$$missing: install them (Debian/Ubuntu: sudo apt-get install$$missing)"; \
 	    exit 1; \
 	  fi; \
 	fi
+endef
+
+# The packages in TEST_PACKAGES that dpkg does not list as installed (nothing where dpkg is absent).
+MISSING_PACKAGES = if command -v dpkg >/dev/null 2>&1; then \
+	  for package in $(TEST_PACKAGES); do \
+	    dpkg -s "$$package" 2>/dev/null | grep -q '^Status: install ok installed' || \
+	      missing="$$missing $$package"; \
+	  done; \
+	fi
+
+tools:
+	@missing=""; for pair in $(TEST_TOOLS); do \
+	  command -v "$${pair%%:*}" >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; \
+	done; \
+	$(MISSING_PACKAGES); \
+	$(call install_missing,the tests)
+
+# What the window needs from the system (`phototag gui` checks it too, cli/system.py).
+desktop-libs:
+	@missing=""; $(MISSING_PACKAGES); \
+	$(call install_missing,the desktop app)
 
 test: $(VENV)/.installed-test tools
 	$(BIN)/ruff check .

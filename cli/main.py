@@ -830,6 +830,9 @@ def eval_command(
 @click.pass_context
 def gui(ctx: click.Context, library_dir: str | None, model: str | None) -> None:
     """Open the desktop app on this library (the `phototag-gui` launcher runs this command)."""
+    from phototag.cli.system import check_gui_platform
+
+    check_gui_platform()  # before Qt, which would abort with a misleading line
     from phototag.app.main import run
 
     outer = ctx.find_object(_Context)
