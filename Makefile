@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format bench mutate clean tools desktop-libs
+.PHONY: run test lint format bench mutate clean tools desktop-libs lock
 
 # setuptools too: Python 3.11's venv brings one older than build-system.requires, and with a
 # new enough one tests/test_packaging.py builds its wheel without fetching a build environment.
@@ -11,13 +11,24 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip setuptools
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+# Every install takes the versions CI passed with from the lock file (-c: pins, not a list to
+# install). `make lock` refreshes it after a dependency changes in pyproject.toml: it keeps every
+# pin that still fits and resolves the rest from the registry (LOCK_FLAGS=--upgrade: all newest).
+LOCK := requirements.lock
+LOCK_EXTRAS := --extra test --extra bundle --extra mutate --extra bench
+
+$(VENV)/.installed: pyproject.toml $(LOCK) | $(BIN)/python
+	$(BIN)/pip install --quiet -c $(LOCK) -e .
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -c $(LOCK) -e '.[test,bundle]'
 	touch $@
+
+lock: | $(BIN)/python
+	$(BIN)/pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml $(LOCK_EXTRAS) --universal --python-version 3.11 \
+	  --custom-compile-command 'make lock' --quiet $(LOCK_FLAGS) -o $(LOCK)
 
 run: $(VENV)/.installed desktop-libs
 	$(BIN)/phototag gui
@@ -91,7 +102,7 @@ bench: $(VENV)/.installed-test
 # Mutation testing of the engine's decision code (bench/mutation/run.py, README: Development).
 # Not part of `make test`: it takes about half an hour on two cores.
 $(VENV)/.installed-mutate: $(VENV)/.installed-test
-	$(BIN)/pip install --quiet -e '.[test,mutate]'
+	$(BIN)/pip install --quiet -c $(LOCK) -e '.[test,mutate]'
 	touch $@
 
 mutate: $(VENV)/.installed-mutate tools

@@ -51,4 +51,3 @@ def test_a_missing_library_ends_gui_in_one_line_naming_the_packages(tmp_path):
     assert "sudo dnf install phototag-absent-libs" in line
     assert "sudo pacman -S phototag-absent" in line
     assert not (tmp_path / "lib").exists()  # it stopped before opening anything
-
