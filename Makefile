@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format bench mutate clean tools desktop-libs lock
+.PHONY: run test lint format bench mutate clean tools desktop-libs lock bundle
 
 # setuptools too: Python 3.11's venv brings one older than build-system.requires, and with a
 # new enough one tests/test_packaging.py builds its wheel without fetching a build environment.
@@ -108,5 +108,9 @@ $(VENV)/.installed-mutate: $(VENV)/.installed-test
 mutate: $(VENV)/.installed-mutate tools
 	$(BIN)/python bench/mutation/run.py
 
+# The desktop package (packaging/README.md): dist/phototag_<version>_<arch>.deb, no Python needed.
+bundle: $(VENV)/.installed-test
+	nice -n 10 $(BIN)/python packaging/build.py
+
 clean:
-	rm -rf $(VENV) build/mutate .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) build/mutate build/bundle dist .pytest_cache .ruff_cache .mypy_cache
