@@ -90,6 +90,8 @@ test: $(VENV)/.installed-test tools
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m mypy
 	$(BIN)/python -m pytest
+	$(MAKE) bundle
+	$(BIN)/python -m pytest -m slow tests/test_bundle.py
 
 format: $(VENV)/.installed-test
 	$(BIN)/ruff format .

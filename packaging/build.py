@@ -22,7 +22,8 @@ sys.path.insert(0, str(ROOT / "cli"))  # cli/system.py without importing photota
 from system import XCB_LIBRARIES  # noqa: E402
 
 APP_ID = "org.phototag.Phototag"
-GUI_LAUNCHER = '#!/bin/sh\n# The desktop entry\'s launcher: the window, no terminal needed.\nexec /opt/phototag/phototag gui "$@"\n'
+# The desktop entry's Exec: the window, no terminal needed.
+GUI_LAUNCHER = '#!/bin/sh\nexec /opt/phototag/phototag gui "$@"\n'
 
 
 def _step(what: str, command: list[str], **kwargs) -> None:
@@ -46,15 +47,34 @@ def freeze() -> Path:
     shutil.rmtree(site, ignore_errors=True)
     _step(
         "installed the checkout (non-editable)",
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(site),
-         str(ROOT)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--target",
+            str(site),
+            str(ROOT),
+        ],
     )
     env = {**os.environ, "PHOTOTAG_BUNDLE_SITE": str(site)}
     _step(
         "froze the app (PyInstaller)",
-        [sys.executable, "-m", "PyInstaller", "--noconfirm", "--log-level", "WARN",
-         "--distpath", str(BUILD / "dist"), "--workpath", str(BUILD / "work"),
-         str(ROOT / "packaging" / "phototag.spec")],
+        [
+            sys.executable,
+            "-m",
+            "PyInstaller",
+            "--noconfirm",
+            "--log-level",
+            "WARN",
+            "--distpath",
+            str(BUILD / "dist"),
+            "--workpath",
+            str(BUILD / "work"),
+            str(ROOT / "packaging" / "phototag.spec"),
+        ],
         env=env,
     )
     return BUILD / "dist" / "phototag"
