@@ -13,6 +13,7 @@ every request.
 from __future__ import annotations
 
 import hashlib
+import random
 import re
 import threading
 import time
@@ -183,6 +184,17 @@ def vit_b_32_random(tmp_path_factory) -> Path:
         model = open_clip.create_model("ViT-B-32", pretrained=None)
     save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(path))
     return path
+
+
+@pytest.fixture
+def small_vit_hub(local_hub, tmp_path) -> LocalHub:
+    """The loopback hub serving 24 MB of noise as the default model's weights file: for the
+    transfer itself (cut, resume, cancel), where the bytes need not load."""
+    path = tmp_path / "served" / VIT_B_32_FILE
+    path.parent.mkdir()
+    path.write_bytes(random.Random(0).randbytes(24 << 20))
+    local_hub.add(VIT_B_32_REPO, VIT_B_32_FILE, path)
+    return local_hub
 
 
 @pytest.fixture

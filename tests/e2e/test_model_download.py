@@ -74,7 +74,8 @@ def _is_the_served_file(path: Path, hub) -> bool:
     return filecmp.cmp(path, hub.files[VIT_B_32_REPO, VIT_B_32_FILE], shallow=False)
 
 
-def test_a_cut_transfer_keeps_its_partial_and_the_next_try_resumes_it(vit_hub, hub_cache):
+def test_a_cut_transfer_keeps_its_partial_and_the_next_try_resumes_it(small_vit_hub, hub_cache):
+    vit_hub = small_vit_hub
     size = vit_hub.files[VIT_B_32_REPO, VIT_B_32_FILE].stat().st_size
     vit_hub.cut_next_at = size // 3
     cut = run_process("model", "download")
@@ -93,8 +94,9 @@ def test_a_cut_transfer_keeps_its_partial_and_the_next_try_resumes_it(vit_hub, h
     assert _is_the_served_file(link, vit_hub)
 
 
-def test_ctrl_c_stops_the_download_with_exit_130_and_keeps_the_partial(vit_hub, hub_cache):
-    vit_hub.block_delay = 0.05
+def test_ctrl_c_stops_the_download_with_exit_130_and_keeps_the_partial(small_vit_hub, hub_cache):
+    vit_hub = small_vit_hub
+    vit_hub.block_delay = 0.5
     process = subprocess.Popen(
         [sys.executable, "-c", "from phototag.cli.main import main\nmain()", "model", "download"],
         stdout=subprocess.PIPE,
