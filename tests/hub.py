@@ -51,7 +51,7 @@ class LocalHub:
     _digests: dict[str, Path] = field(default_factory=dict)
 
     def add(self, repo: str, filename: str, path: Path) -> str:
-        digest = _sha256(path)
+        digest = sha256_of(path)
         self.files[repo, filename] = path
         self._digests[digest] = path
         return digest
@@ -60,7 +60,7 @@ class LocalHub:
         return [r for r in self.requests if r.method == "GET"]
 
 
-def _sha256(path: Path) -> str:
+def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):

@@ -4,7 +4,6 @@ sees the default model and a scan embeds with it, offline, without --weights."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 from pathlib import Path
@@ -12,20 +11,12 @@ from pathlib import Path
 import pytest
 
 from phototag.cli.main import main
-from tests.hub import COMMIT, VIT_B_32_FILE, VIT_B_32_REPO
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+from tests.hub import COMMIT, VIT_B_32_FILE, VIT_B_32_REPO, sha256_of
 
 
 def lay_out_hub_cache(cache: Path, repo: str, filename: str, weights: Path) -> Path:
     repo_dir = cache / ("models--" + repo.replace("/", "--"))
-    blob = repo_dir / "blobs" / _sha256(weights)
+    blob = repo_dir / "blobs" / sha256_of(weights)
     blob.parent.mkdir(parents=True)
     os.link(weights, blob)  # the same bytes without copying 605 MB
     (repo_dir / "refs").mkdir()
