@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format bench mutate clean tools
+.PHONY: run test lint format bench mutate clean tools desktop-libs lock bundle
 
 # setuptools too: Python 3.11's venv brings one older than build-system.requires, and with a
 # new enough one tests/test_packaging.py builds its wheel without fetching a build environment.
@@ -11,15 +11,26 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip setuptools
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+# Every install takes the versions CI passed with from the lock file (-c: pins, not a list to
+# install). `make lock` refreshes it after a dependency changes in pyproject.toml: it keeps every
+# pin that still fits and resolves the rest from the registry (LOCK_FLAGS=--upgrade: all newest).
+LOCK := requirements.lock
+LOCK_EXTRAS := --extra test --extra bundle --extra mutate --extra bench
+
+$(VENV)/.installed: pyproject.toml $(LOCK) | $(BIN)/python
+	$(BIN)/pip install --quiet -c $(LOCK) -e .
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -c $(LOCK) -e '.[test,bundle]'
 	touch $@
 
-run: $(VENV)/.installed
+lock: | $(BIN)/python
+	$(BIN)/pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml $(LOCK_EXTRAS) --universal --python-version 3.11 \
+	  --custom-compile-command 'make lock' --quiet $(LOCK_FLAGS) -o $(LOCK)
+
+run: $(VENV)/.installed desktop-libs
 	$(BIN)/phototag gui
 
 # Outside tools the tests drive for real: exiftool reads sidecars back (XMP tests), strace sees
@@ -36,35 +47,51 @@ TEST_PACKAGES := libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 \
   libxcb-render-util0 libxcb-shape0 libxcb-xkb1 libxkbcommon-x11-0 libx11-xcb1 libegl1 libgl1 \
   libfontconfig1 libdbus-1-3
 
-tools:
-	@missing=""; for pair in $(TEST_TOOLS); do \
-	  command -v "$${pair%%:*}" >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; \
-	done; \
-	if command -v dpkg >/dev/null 2>&1; then \
-	  for package in $(TEST_PACKAGES); do \
-	    dpkg -s "$$package" 2>/dev/null | grep -q '^Status: install ok installed' || \
-	      missing="$$missing $$package"; \
-	  done; \
-	fi; \
+# Installs $$missing (a shell variable set by the recipe) as root on Debian/Ubuntu; elsewhere
+# one line says how. $(1): what they are for.
+define install_missing
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "installing$$missing for the tests"; \
+	    echo "installing$$missing for $(1)"; \
 	    apt-get -o DPkg::Lock::Timeout=120 install -y --no-install-recommends -q $$missing \
 	      >/dev/null 2>&1 || { \
 	      apt-get -o DPkg::Lock::Timeout=120 update -q >/dev/null && \
 	      apt-get -o DPkg::Lock::Timeout=120 install -y --no-install-recommends -q $$missing \
 	        >/dev/null; }; \
 	  else \
-	    echo "the tests need$$missing: install them (Debian/Ubuntu: sudo apt-get install$$missing)"; \
+	    echo "$(1) need$$missing: install them (Debian/Ubuntu: sudo apt-get install$$missing)"; \
 	    exit 1; \
 	  fi; \
 	fi
+endef
+
+# The packages in TEST_PACKAGES that dpkg does not list as installed (nothing where dpkg is absent).
+MISSING_PACKAGES = if command -v dpkg >/dev/null 2>&1; then \
+	  for package in $(TEST_PACKAGES); do \
+	    dpkg -s "$$package" 2>/dev/null | grep -q '^Status: install ok installed' || \
+	      missing="$$missing $$package"; \
+	  done; \
+	fi
+
+tools:
+	@missing=""; for pair in $(TEST_TOOLS); do \
+	  command -v "$${pair%%:*}" >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; \
+	done; \
+	$(MISSING_PACKAGES); \
+	$(call install_missing,the tests)
+
+# What the window needs from the system (`phototag gui` checks it too, cli/system.py).
+desktop-libs:
+	@missing=""; $(MISSING_PACKAGES); \
+	$(call install_missing,the desktop app)
 
 test: $(VENV)/.installed-test tools
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m mypy
 	$(BIN)/python -m pytest
+	$(MAKE) bundle
+	$(BIN)/python -m pytest -m slow tests/test_bundle.py
 
 format: $(VENV)/.installed-test
 	$(BIN)/ruff format .
@@ -77,11 +104,15 @@ bench: $(VENV)/.installed-test
 # Mutation testing of the engine's decision code (bench/mutation/run.py, README: Development).
 # Not part of `make test`: it takes about half an hour on two cores.
 $(VENV)/.installed-mutate: $(VENV)/.installed-test
-	$(BIN)/pip install --quiet -e '.[test,mutate]'
+	$(BIN)/pip install --quiet -c $(LOCK) -e '.[test,mutate]'
 	touch $@
 
 mutate: $(VENV)/.installed-mutate tools
 	$(BIN)/python bench/mutation/run.py
 
+# The desktop package (packaging/README.md): dist/phototag_<version>_<arch>.deb, no Python needed.
+bundle: $(VENV)/.installed-test
+	nice -n 10 $(BIN)/python packaging/build.py
+
 clean:
-	rm -rf $(VENV) build/mutate .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) build/mutate build/bundle dist .pytest_cache .ruff_cache .mypy_cache

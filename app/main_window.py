@@ -43,7 +43,7 @@ from phototag.app.header import ViewHeader
 from phototag.app.model_menu import ModelControls
 from phototag.app.photo_model import PhotoModel
 from phototag.app.problems import ProblemsPanel
-from phototag.app.progress import ScanProgress
+from phototag.app.progress import ScanProgress, describe_download
 from phototag.app.search import LabelFilter, SearchBox
 from phototag.app.sidebar import Sidebar
 from phototag.app.style import icon
@@ -63,6 +63,7 @@ from phototag.app.workers import (
 from phototag.core import (
     DEFAULT_MODEL,
     FOLDER_UNAVAILABLE,
+    DownloadProgress,
     LabelHealth,
     LabelReview,
     Library,
@@ -485,6 +486,8 @@ class MainWindow(QMainWindow):
             self.welcome.addFolderRequested.connect(self.choose_folder)
             self.welcome.folderChosen.connect(self.add_folder)
             self.welcome.downloadRequested.connect(self.download_model)
+            self.welcome.cancelDownloadRequested.connect(self.cancel_download)
+            self.welcome.chooseWeightsRequested.connect(self.choose_weights_file)
             self.stack.addWidget(self.welcome)
         self.stack.setCurrentWidget(self.welcome)
 
@@ -612,6 +615,9 @@ class MainWindow(QMainWindow):
         if not self.library.folders():
             self.choose_folder()
             return
+        if self.download_worker is not None:  # scanned as soon as the model is here
+            self.notify("The new folder is scanned as soon as the model is downloaded.")
+            return
         self._stop_watching()  # the scan does what the watcher's catch-up would
         self.scan_action.setEnabled(False)
         self.progress.start()
@@ -621,7 +627,7 @@ class MainWindow(QMainWindow):
             self.model_name,
             self.weights,
             self._scan_done,
-            self.progress.update_progress,
+            self.progress.report,
             self,
         )
         self.refresh_view(same_view=True)
@@ -752,15 +758,25 @@ class MainWindow(QMainWindow):
         if fix == dialogs.DOWNLOAD:
             self.download_model()
         elif fix == dialogs.CHOOSE_FILE:
-            path, _ = QFileDialog.getOpenFileName(
-                self,
-                "Choose model weights",
-                str(Path.home()),
-                "Weights (*.safetensors *.bin *.pt *.pth);;All files (*)",
-            )
-            if path:
-                self.weights = path
-                self.start_scan()
+            self.choose_weights_file()
+
+    def choose_weights_file(self) -> None:
+        """The offline way to a model: weights the user already has (the --weights of scan)."""
+        path, _ = QFileDialog.getOpenFileName(
+            self,
+            "Choose model weights",
+            str(Path.home()),
+            "Weights (*.safetensors *.bin *.pt *.pth);;All files (*)",
+        )
+        if path:
+            self.use_weights_file(path)
+
+    def use_weights_file(self, path: str) -> None:
+        self.weights = path
+        if self.welcome is not None:
+            self.welcome.set_download_state(f"<b>Using the weights file</b> {path}", busy=False)
+        if self.library.folders():
+            self.start_scan()
 
     def download_model(self) -> None:
         if self.download_worker is not None:
@@ -769,29 +785,58 @@ class MainWindow(QMainWindow):
         self.notify(f"Downloading {spec.name} (about {spec.download_mb} MB)…")
         if self.welcome is not None:
             self.welcome.set_download_state(f"<b>Downloading {spec.name}…</b>", busy=True)
-        self.download_worker = start_download(spec.name, self._download_finished, self)
+        self.download_worker = start_download(
+            spec.name, self._download_finished, self._download_progress, self
+        )
+
+    def cancel_download(self) -> None:
+        if self.download_worker is not None:
+            self.download_worker.cancel()
+
+    def _download_progress(self, progress: DownloadProgress) -> None:
+        if self.welcome is not None:
+            self.welcome.show_download_progress(progress)
+        else:
+            self.statusBar().showMessage(
+                "Downloading " + describe_download(self._scan_spec().name, progress)
+            )
 
     def _download_finished(self, path: str, error: BaseException | None) -> None:
+        self.download_worker = None
         if error is None:
             self._download_done(path)
+        elif isinstance(error, TaskCancelled):
+            self._download_ended(
+                "Download stopped. What has arrived is kept: Download now resumes it.", True
+            )
         else:
             self._download_failed(*failure(error))
 
     def _download_done(self, path: str) -> None:
-        self.download_worker = None
         self.notify(f"The model is on this computer ({path}). Phototag is now fully offline.")
         if self.welcome is not None:
             self.welcome.set_download_state(
-                "<b>The model is on this computer.</b> Phototag now runs fully offline.", busy=True
+                "<b>The model is on this computer.</b> Phototag now runs fully offline.", busy=False
             )
+            self.welcome.download_button.hide()
+            self.welcome.choose_button.hide()
         if self.library.folders():
             self.start_scan()
 
     def _download_failed(self, _kind: str, message: str) -> None:
-        self.download_worker = None
+        advice = "Try again when online, or choose a weights file you already have."
+        self._download_ended(f"Download failed: {message}. {advice}", False)
+        if self.welcome is None or not self.welcome.isVisible():  # the welcome card says it
+            box = QMessageBox(QMessageBox.Icon.Warning, "Download failed", message, parent=self)
+            box.setInformativeText(advice)
+            box.open()  # not exec(): the window stays responsive
+            self.download_box = box
+
+    def _download_ended(self, message: str, notify: bool) -> None:
         if self.welcome is not None:
-            self.welcome.set_download_state(f"<b>Download failed.</b> {message}", busy=False)
-        QMessageBox.warning(self, "Download failed", message)
+            self.welcome.set_download_state(message, busy=False)
+        if notify:
+            self.notify(message)
 
     def _scan_spec(self) -> ModelSpec:
         info = self.library.model_info()

@@ -11,6 +11,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QToolButton, QWidget
 
 from phototag.app.style import icon
+from phototag.core import DownloadProgress
 
 RATE_WINDOW_S = 8.0
 TASK_STAGES = {
@@ -24,6 +25,16 @@ def format_eta(seconds: float) -> str:
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def describe_download(name: str, progress: DownloadProgress) -> str:
+    """'ViT-B-32: 123 of 605 MB · 41.2 MB/s · 0:12 left': bytes, rate and time left."""
+    parts = [f"{name}: {progress.done / 1e6:,.0f} of {progress.total / 1e6:,.0f} MB"]
+    if progress.rate > 0:
+        parts.append(f"{progress.rate / 1e6:.1f} MB/s")
+    if progress.seconds_left is not None:
+        parts.append(f"{format_eta(progress.seconds_left)} left")
+    return " · ".join(parts)
 
 
 def _text_and_bar(owner: QWidget, bar_width: int) -> tuple[QHBoxLayout, QLabel, QProgressBar]:
@@ -69,6 +80,18 @@ class ScanProgress(QWidget):
         self.bar.setRange(0, 0)  # busy until the first count arrives
         self.text.setText(message)
         self.show()
+
+    def report(self, *values) -> None:
+        """What a scan task reports: (what, step, steps) of a conversion, or photo counts."""
+        if isinstance(values[0], str):
+            self.show_stage(*values)
+        else:
+            self.update_progress(*values)
+
+    def show_stage(self, what: str, step: int, steps: int) -> None:
+        self.bar.setRange(0, steps)
+        self.bar.setValue(step)
+        self.text.setText(f"{what[:1].upper()}{what[1:]}… (step {step + 1} of {steps})")
 
     def update_progress(self, done: int, total: int) -> None:
         now = time.monotonic()

@@ -11,13 +11,15 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QLabel,
+    QProgressBar,
     QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
+from phototag.app.progress import describe_download
 from phototag.app.style import app_icon, icon
-from phototag.core import ModelSpec
+from phototag.core import DownloadProgress, ModelSpec
 
 STEPS = (
     (
@@ -47,6 +49,8 @@ class WelcomePage(QWidget):
     addFolderRequested = Signal()  # noqa: N815
     folderChosen = Signal(str)  # noqa: N815
     downloadRequested = Signal()  # noqa: N815
+    cancelDownloadRequested = Signal()  # noqa: N815
+    chooseWeightsRequested = Signal()  # noqa: N815
 
     def __init__(self, spec: ModelSpec, parent=None):
         super().__init__(parent)
@@ -107,11 +111,29 @@ class WelcomePage(QWidget):
         self.model_text = QLabel(f"<b>The model: {self.spec.name}</b><br>Checking this computer…")
         self.model_text.setWordWrap(True)
         self.model_text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        row.addWidget(self.model_text, 1)
         self.download_button = QPushButton(icon("download", "text"), "Download now")
         self.download_button.hide()
         self.download_button.clicked.connect(self.downloadRequested)
-        row.addWidget(self.download_button, 0, Qt.AlignmentFlag.AlignTop)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop the download; what has arrived is kept for later")
+        self.cancel_button.hide()
+        self.cancel_button.clicked.connect(self.cancelDownloadRequested)
+        self.choose_button = QPushButton("Choose weights file…")
+        self.choose_button.setToolTip("Use a weights file you already have instead")
+        self.choose_button.hide()
+        self.choose_button.clicked.connect(self.chooseWeightsRequested)
+        buttons = QVBoxLayout()
+        for button in (self.download_button, self.cancel_button, self.choose_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        row.addLayout(buttons)
+        self.download_bar = QProgressBar()
+        self.download_bar.setTextVisible(False)
+        self.download_bar.hide()
+        text_column = QVBoxLayout()
+        text_column.addWidget(self.model_text)
+        text_column.addWidget(self.download_bar)
+        row.insertLayout(1, text_column, 1)
         return card
 
     def set_weights_present(self, present: bool | None) -> None:
@@ -132,6 +154,7 @@ class WelcomePage(QWidget):
                 + grey.format(f"Saved in {hub_cache_dir()}. After that, {offline}")
             )
         self.download_button.setVisible(not present)
+        self.choose_button.setVisible(not present)
 
     def _buttons(self) -> QHBoxLayout:
         row = QHBoxLayout()
@@ -150,5 +173,16 @@ class WelcomePage(QWidget):
         return row
 
     def set_download_state(self, text: str, busy: bool) -> None:
+        """A download started (busy: Cancel shown) or ended (text says how)."""
         self.model_text.setText(text)
         self.download_button.setEnabled(not busy)
+        self.cancel_button.setVisible(busy)
+        self.download_bar.setVisible(busy)
+        if busy:
+            self.download_bar.setRange(0, 0)  # busy until the first report gives the size
+
+    def show_download_progress(self, progress: DownloadProgress) -> None:
+        self.model_text.setText(f"<b>Downloading {describe_download(self.spec.name, progress)}</b>")
+        # In kB: a QProgressBar counts in int, and 605 MB in bytes is near its limit.
+        self.download_bar.setRange(0, max(progress.total // 1000, 1))
+        self.download_bar.setValue(progress.done // 1000)

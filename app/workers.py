@@ -20,6 +20,7 @@ from PySide6.QtCore import QObject, QThreadPool, Signal
 
 from phototag.app.tasks import Done, Task, TaskControl, run_task
 from phototag.core import (
+    DownloadProgress,
     FolderStatus,
     Library,
     PhototagError,
@@ -49,8 +50,11 @@ def _scan(root: Path, model: str | None, weights: str | None, control: TaskContr
         control.check()
         control.report(done, total, final=done >= total)
 
+    def stage(what: str, step: int, steps: int) -> None:
+        control.report(what, step, steps)
+
     with Library(root) as library:
-        return library.scan(model, weights, progress=progress)
+        return library.scan(model, weights, progress=progress, stage=stage)
 
 
 def start_scan(
@@ -58,10 +62,12 @@ def start_scan(
     model: str | None,
     weights: str | None,
     on_done: Done,
-    on_progress: Callable[[int, int], None],
+    on_progress: Callable[..., None],
     parent: QObject,
 ) -> Task:
-    """One scan of the library's folders; pause, resume and cancel it through the Task."""
+    """One scan of the library's folders; pause, resume and cancel it through the Task.
+    on_progress gets (done, total) photos, or (what, step, steps) of the model's one-time
+    conversion before the first photo."""
     return run_task(
         partial(_scan, root, model, weights), on_done, on_progress=on_progress, parent=parent
     )
@@ -89,9 +95,20 @@ def start_refine(
     return run_task(partial(_refine, root, revert), on_done, on_progress=on_progress, parent=parent)
 
 
-def start_download(model: str, on_done: Done, parent: QObject) -> Task:
-    """The one network use: fetching a model's weights once; on_done gets their path."""
-    return run_task(lambda _control: str(download_weights(model)), on_done, parent=parent)
+def _download(model: str, control: TaskControl) -> str:
+    def progress(state: DownloadProgress) -> None:
+        control.check()  # a cancel stops the transfer here; the partial file stays for later
+        control.report(state, final=state.done >= state.total)
+
+    return str(download_weights(model, progress=progress))
+
+
+def start_download(
+    model: str, on_done: Done, on_progress: Callable[[DownloadProgress], None], parent: QObject
+) -> Task:
+    """The one network use: fetching a model's weights once; on_done gets their path. Cancel
+    it through the Task; the next download resumes where this one stopped."""
+    return run_task(partial(_download, model), on_done, on_progress=on_progress, parent=parent)
 
 
 def start_call(

@@ -25,6 +25,7 @@ from phototag.core import (
     EVAL_SEEDS,
     EVAL_SHOTS,
     LIBRARY_VARIABLE,
+    DownloadProgress,
     EnvironmentProblem,
     ExampleChange,
     Library,
@@ -72,6 +73,12 @@ def progress_bar(description: str, unit: str = "photo") -> Iterator[Callable[[in
     finally:
         for bar in bars:
             bar.close()
+
+
+def _stage_line(what: str, step: int, steps: int) -> None:
+    """One line per step of a one-time wait (the model's conversion), on a terminal only."""
+    if _stderr_is_terminal():
+        click.echo(f"{what}... (step {step + 1} of {steps})", err=True)
 
 
 class _Context:
@@ -195,7 +202,7 @@ def scan(ctx: _Context, model: str | None, weights: str | None, backend: str | N
     prefer_backend(backend)
     library = ctx.library
     with progress_bar("Scanning") as update:
-        report = library.scan(model=model, weights=weights, progress=update)
+        report = library.scan(model=model, weights=weights, progress=update, stage=_stage_line)
     click.echo(
         f"{report.files} files: {report.embedded} embedded, {report.linked} moved or copied, "
         f"{report.unchanged} unchanged, {len(report.unreadable)} unreadable, "
@@ -674,13 +681,62 @@ def model_list(as_json: bool) -> None:
 @model.command("download")
 @click.argument("name", required=False, default=DEFAULT_MODEL)
 def model_download(name: str) -> None:
-    """Fetch a model's weights once; the only command that uses the network."""
-    from phototag.core import download_weights
+    """Fetch a model's weights once; the only command that uses the network. A download that
+    stops (Ctrl-C, a dropped connection) resumes where it stopped on the next try."""
+    from phototag.core import HubUnreachable, download_weights
 
     spec = get_spec(name)
-    click.echo(f"downloading {spec.name} (~{spec.download_mb} MB)...", err=True)
-    path = download_weights(spec.name)
+    if _stderr_is_terminal():
+        click.echo(f"downloading {spec.name} (~{spec.download_mb} MB)...", err=True)
+    try:
+        with download_bar(spec.name) as update:
+            path = download_weights(spec.name, progress=update)
+    except HubUnreachable as exc:
+        raise EnvironmentProblem(
+            f"{exc}; try again when online, or scan with a weights file you already have: "
+            f"phototag scan --model {spec.name} --weights PATH"
+        ) from exc
+    except KeyboardInterrupt:
+        _fail(
+            f"interrupted; the part downloaded is kept and 'phototag model download "
+            f"{spec.name}' resumes it",
+            130,
+        )
     click.echo(f"{spec.name}: weights at {path}")
+
+
+@contextmanager
+def download_bar(name: str) -> Iterator[Callable[[DownloadProgress], None]]:
+    """Bytes, rate and time left on a terminal (tqdm counts the rate from this run's bytes
+    only, so a resumed download's rate is true); nothing when stderr is piped."""
+    if not _stderr_is_terminal():
+        yield lambda progress: None
+        return
+    from tqdm import tqdm
+
+    bars: list[tqdm] = []
+
+    def update(progress: DownloadProgress) -> None:
+        if not bars:
+            bars.append(
+                tqdm(
+                    desc=name,
+                    total=progress.total,
+                    initial=progress.resumed,
+                    unit="B",
+                    unit_scale=True,
+                    unit_divisor=1024,
+                    file=sys.stderr,
+                    dynamic_ncols=True,
+                )
+            )
+        bars[0].update(progress.done - bars[0].n)
+
+    try:
+        yield update
+    finally:
+        for bar in bars:
+            bar.close()
 
 
 # ----- evaluation --------------------------------------------------------------------------
@@ -784,6 +840,9 @@ def eval_command(
 @click.pass_context
 def gui(ctx: click.Context, library_dir: str | None, model: str | None) -> None:
     """Open the desktop app on this library (the `phototag-gui` launcher runs this command)."""
+    from phototag.cli.system import check_gui_platform
+
+    check_gui_platform()  # before Qt, which would abort with a misleading line
     from phototag.app.main import run
 
     outer = ctx.find_object(_Context)

@@ -63,6 +63,8 @@ _PUBLIC: dict[str, tuple[str, str]] = {
     "model_specs": ("model.specs", "model_specs"),
     "download_weights": ("model.encoder", "download_weights"),
     "weights_available": ("model.encoder", "weights_available"),
+    "DownloadProgress": ("model.hub", "DownloadProgress"),
+    "HubUnreachable": ("model.hub", "HubUnreachable"),
     "BACKENDS": ("model.backends", "BACKENDS"),
     "BACKEND_VARIABLE": ("model.backends", "BACKEND_VARIABLE"),
     "DEFAULT_BACKEND": ("model.backends", "DEFAULT_BACKEND"),
@@ -160,6 +162,7 @@ if TYPE_CHECKING:  # what type checkers see; tests/test_public_api.py keeps it e
     from phototag.core.model.backends import BACKEND_VARIABLE, BACKENDS, DEFAULT_BACKEND
     from phototag.core.model.backends import prefer as prefer_backend
     from phototag.core.model.encoder import download_weights, weights_available
+    from phototag.core.model.hub import DownloadProgress, HubUnreachable
     from phototag.core.model.specs import ModelSpec, get_spec, model_specs
     from phototag.core.options import (
         DEFAULT_MODEL,

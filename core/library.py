@@ -48,6 +48,7 @@ from phototag.core.labels.names import (
 from phototag.core.labels.state import ExampleChange, LabelState, ModelView
 from phototag.core.model import projection as projections
 from phototag.core.model import refine as prolip
+from phototag.core.model.backends import StageCallback
 from phototag.core.model.encoders import Encoders
 from phototag.core.model.encoders import canonical as canonical_path
 from phototag.core.model.prolip import DEFAULT_STEPS
@@ -161,12 +162,15 @@ class Library:
         model: str | None = None,
         weights: str | Path | None = None,
         progress: ingest.ProgressCallback | None = None,
+        stage: StageCallback | None = None,
     ) -> ingest.ScanReport:
-        """Embed every new or changed photo in the library's folders, then re-fit all labels."""
+        """Embed every new or changed photo in the library's folders, then re-fit all labels.
+        stage(what, step, steps) hears the model's one-time conversion, before any photo."""
         folders = files.all_folders(self.store)
         if not folders:
             raise UserError("no folders yet: add one with 'phototag folders add PATH'")
         encoder = self._encoder(model, weights)
+        encoder.prepare(stage)
         model_id = self._encoders.register(encoder, weights)
         self._labels.invalidate()
         report = ingest.scan(self.store, encoder, model_id, [dict(f) for f in folders], progress)

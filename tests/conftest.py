@@ -22,6 +22,12 @@ from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 
+from tests.hub import (  # noqa: E402, F401  (fixtures)
+    local_hub,
+    small_vit_hub,
+    vit_b_32_random,
+    vit_hub,
+)
 from tests.photos import make_library_folder  # noqa: E402
 
 

@@ -28,9 +28,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from phototag.core.atomic import replacing
-from phototag.core.errors import EnvironmentProblem, UserError, WeightsMissing
+from phototag.core.errors import UserError, WeightsMissing
 from phototag.core.ingest.pixels import recipe_of
-from phototag.core.model import backends, network
+from phototag.core.model import backends, hub, network
 from phototag.core.model.backends import ImageTower
 from phototag.core.model.projection import project_rows
 from phototag.core.model.specs import TINY_MODEL, ModelSpec, get_spec
@@ -113,11 +113,15 @@ class Encoder:
         ONNX export. Asking may export the tower (once per model, then cached)."""
         return self._tower()[1]
 
-    def _tower(self) -> tuple[ImageTower, str]:
+    def prepare(self, stage: backends.StageCallback | None = None) -> None:
+        """Make the image tower now, telling `stage` the steps of a one-time conversion."""
+        self._tower(stage)
+
+    def _tower(self, stage: backends.StageCallback | None = None) -> tuple[ImageTower, str]:
         backend = backends.chosen()
         if backend not in self._towers:
             self._towers[backend] = backends.image_tower(
-                self._visual, backend, self._onnx_path(), self.image_size
+                self._visual, backend, self._onnx_path(), self.image_size, stage
             )
         return self._towers[backend]
 
@@ -167,30 +171,15 @@ def load_encoder(name: str, weights: Path | None = None) -> Encoder:
     return Encoder(spec, model, preprocess, f"{spec.arch}/{spec.pretrained}")
 
 
-def download_weights(name: str) -> Path:
-    """The only function that lets the process reach the network."""
+def download_weights(name: str, progress: hub.ProgressCallback | None = None) -> Path:
+    """The only function that lets the process reach the network (core/model/hub.py)."""
     spec = get_spec(name)
     if spec.pretrained is None:
         path = _tiny_weights_path()
         _write_tiny_weights(path)
         return path
-    from huggingface_hub.utils import logging as hub_logging
-    from open_clip.pretrained import download_pretrained, get_pretrained_cfg
-
-    # The hub logs every retry as a warning; one line at the end says what went wrong.
-    verbosity = hub_logging.get_verbosity()
-    hub_logging.set_verbosity_error()
-    try:
-        with network.online(), _quiet_open_clip():
-            path = download_pretrained(get_pretrained_cfg(spec.arch, spec.pretrained))
-    except FileNotFoundError as exc:
-        raise EnvironmentProblem(
-            f"could not download {spec.name} from the Hugging Face hub; check the internet "
-            "connection and try again, or pass --weights PATH to a weights file you already have"
-        ) from exc
-    finally:
-        hub_logging.set_verbosity(verbosity)
-    return Path(path)
+    repo_id, filenames = hub.hub_files(spec)
+    return hub.download(repo_id, filenames, progress)
 
 
 def weights_available(name: str) -> bool:
@@ -200,22 +189,8 @@ def weights_available(name: str) -> bool:
         return True
     from huggingface_hub import try_to_load_from_cache
 
-    repo_id, filenames = _hub_files(spec)
+    repo_id, filenames = hub.hub_files(spec)
     return any(isinstance(try_to_load_from_cache(repo_id, f), str) for f in filenames)
-
-
-def _hub_files(spec: ModelSpec) -> tuple[str, list[str]]:
-    """The repository and file names open_clip tries, in its order (see open_clip/pretrained.py)."""
-    from open_clip.constants import HF_SAFE_WEIGHTS_NAME, HF_WEIGHTS_NAME
-    from open_clip.pretrained import get_pretrained_cfg
-
-    repo_id, filename = os.path.split(get_pretrained_cfg(spec.arch, spec.pretrained)["hf_hub"])
-    filename = filename or HF_WEIGHTS_NAME
-    if filename == HF_WEIGHTS_NAME:
-        return repo_id, [HF_SAFE_WEIGHTS_NAME, filename]
-    if filename.endswith((".bin", ".pth")):
-        return repo_id, [filename[:-4] + ".safetensors", filename]
-    return repo_id, [filename]
 
 
 def _create_from_tag(spec: ModelSpec):

@@ -91,24 +91,19 @@ def _until(condition, timeout_s: float, what: str) -> None:
         time.sleep(0.2)
 
 
-def test_the_app_opens_a_painted_window_on_x11_and_ends_cleanly_on_sigterm(
-    x_display, library_dir, tmp_path
-):
+def open_paint_and_stop(command: list[str], display: str, tmp_path: Path) -> tuple[int, str]:
+    """Start the app on the X display, wait for its window to be painted, SIGTERM it:
+    (exit code, stderr)."""
     _need("xwininfo")
     _need("import")
-    phototag = Path(sys.executable).with_name("phototag")
-    env = {**os.environ, "DISPLAY": x_display, "QT_QPA_PLATFORM": "xcb"}
+    env = {**os.environ, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb"}
     env.pop("WAYLAND_DISPLAY", None)
     app = subprocess.Popen(
-        [str(phototag), "--library", str(library_dir), "gui"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     try:
         _until(
-            lambda: app.poll() is not None or _window_viewable(x_display),
+            lambda: app.poll() is not None or _window_viewable(display),
             START_TIMEOUT_S,
             "the Phototag window on the X display",
         )
@@ -118,7 +113,7 @@ def test_the_app_opens_a_painted_window_on_x11_and_ends_cleanly_on_sigterm(
         # The window is mapped before it has painted: wait for its pixels, not for a time.
         colours: list[int] = []
         _until(
-            lambda: colours.append(_screenshot(x_display, shot)) or colours[-1] >= MIN_COLOURS,
+            lambda: colours.append(_screenshot(display, shot)) or colours[-1] >= MIN_COLOURS,
             START_TIMEOUT_S,
             f"a painted screen (colours seen: {colours[-3:]})",
         )
@@ -131,5 +126,15 @@ def test_the_app_opens_a_painted_window_on_x11_and_ends_cleanly_on_sigterm(
         if app.poll() is None:
             app.kill()
             app.wait()
+    return app.returncode, stderr
+
+
+def test_the_app_opens_a_painted_window_on_x11_and_ends_cleanly_on_sigterm(
+    x_display, library_dir, tmp_path
+):
+    phototag = Path(sys.executable).with_name("phototag")
+    code, stderr = open_paint_and_stop(
+        [str(phototag), "--library", str(library_dir), "gui"], x_display, tmp_path
+    )
     assert "Traceback" not in stderr, stderr
-    assert app.returncode == 0, f"exit {app.returncode}; stderr:\n{stderr}"
+    assert code == 0, f"exit {code}; stderr:\n{stderr}"

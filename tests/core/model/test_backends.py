@@ -112,3 +112,17 @@ def test_an_export_that_disagrees_with_torch_is_not_kept(tmp_path, caplog):
     assert "disagrees with torch" in note
     assert "\n" not in note
     assert tower(backends.probe_pixels(8)).shape == (4, 3 * 8 * 8)
+
+
+def test_a_conversion_names_each_step_and_a_cached_one_is_silent():
+    heard: list[tuple[str, int, int]] = []
+    backends.prefer("onnx-int8")
+    load_encoder("tiny-random").prepare(lambda *step: heard.append(step))
+    assert heard == [
+        (backends.EXPORT_STAGES[0], 0, 3),
+        (backends.EXPORT_STAGES[1], 1, 3),
+        (backends.QUANTIZE_STAGE, 2, 3),
+    ]
+    heard.clear()
+    load_encoder("tiny-random").prepare(lambda *step: heard.append(step))
+    assert heard == []
