@@ -978,4 +978,8 @@ def gui_main(argv: list[str] | None = None) -> None:
 from phototag.cli import teaching  # noqa: E402, F401
 
 if __name__ == "__main__":
-    main()
+    # `python -m phototag.cli.main` runs this file as __main__, a second copy of the module: the
+    # command modules imported above attach to phototag.cli.main's group, so run that one.
+    from phototag.cli.main import main as imported_main
+
+    imported_main()
