@@ -175,14 +175,13 @@ def download_weights(name: str) -> Path:
         _write_tiny_weights(path)
         return path
     from huggingface_hub.utils import logging as hub_logging
-    from open_clip.pretrained import download_pretrained, get_pretrained_cfg
 
     # The hub logs every retry as a warning; one line at the end says what went wrong.
     verbosity = hub_logging.get_verbosity()
     hub_logging.set_verbosity_error()
     try:
         with network.online(), _quiet_open_clip():
-            path = download_pretrained(get_pretrained_cfg(spec.arch, spec.pretrained))
+            path = _download_first(spec)
     except FileNotFoundError as exc:
         raise EnvironmentProblem(
             f"could not download {spec.name} from the Hugging Face hub; check the internet "
@@ -205,17 +204,26 @@ def weights_available(name: str) -> bool:
 
 
 def _hub_files(spec: ModelSpec) -> tuple[str, list[str]]:
-    """The repository and file names open_clip tries, in its order (see open_clip/pretrained.py)."""
-    from open_clip.constants import HF_SAFE_WEIGHTS_NAME, HF_WEIGHTS_NAME
-    from open_clip.pretrained import get_pretrained_cfg
+    """The repository and the file names open_clip tries, in its order (specs.py holds them)."""
+    assert spec.hub_repo is not None, f"{spec.name} has no hub repository"
+    return spec.hub_repo, list(spec.hub_files)
 
-    repo_id, filename = os.path.split(get_pretrained_cfg(spec.arch, spec.pretrained)["hf_hub"])
-    filename = filename or HF_WEIGHTS_NAME
-    if filename == HF_WEIGHTS_NAME:
-        return repo_id, [HF_SAFE_WEIGHTS_NAME, filename]
-    if filename.endswith((".bin", ".pth")):
-        return repo_id, [filename[:-4] + ".safetensors", filename]
-    return repo_id, [filename]
+
+def _download_first(spec: ModelSpec) -> str:
+    """The first of the spec's hub files the hub serves, as open_clip's download_pretrained_from_hf
+    tries them (safetensors first); raises FileNotFoundError when none could be fetched."""
+    from huggingface_hub import hf_hub_download
+
+    repo_id, filenames = _hub_files(spec)
+    failures = []
+    for filename in filenames:
+        try:
+            return hf_hub_download(repo_id=repo_id, filename=filename)
+        except Exception as exc:  # the next name, as open_clip does
+            failures.append(exc)
+    raise FileNotFoundError(f"none of {filenames} could be fetched from {repo_id}") from failures[
+        -1
+    ]
 
 
 def _create_from_tag(spec: ModelSpec):
@@ -245,17 +253,16 @@ def _create_from_file(spec: ModelSpec, path: Path):
 
     # A tag also sets the preprocessing (MobileCLIP2: no mean/std scaling, bilinear); a file
     # holds only weights, so the tag's preprocessing is applied by hand.
-    tag_cfg = open_clip.get_pretrained_cfg(spec.arch, spec.pretrained) if spec.pretrained else {}
     try:
         with _quiet_open_clip():
             model, _, preprocess = open_clip.create_model_and_transforms(
                 spec.arch,
                 pretrained=str(path),
                 require_pretrained=True,
-                image_mean=tag_cfg.get("mean"),
-                image_std=tag_cfg.get("std"),
-                image_interpolation=tag_cfg.get("interpolation"),
-                image_resize_mode=tag_cfg.get("resize_mode"),
+                image_mean=spec.image_mean,
+                image_std=spec.image_std,
+                image_interpolation=spec.interpolation,
+                image_resize_mode="shortest",
             )
     # The file is the user's: whatever fails to parse or fit in it is a problem with the file.
     except Exception as exc:
