@@ -180,8 +180,8 @@ def download_weights(name: str) -> Path:
     verbosity = hub_logging.get_verbosity()
     hub_logging.set_verbosity_error()
     try:
-        with network.online(), _quiet_open_clip():
-            path = _download_first(spec)
+        with network.online():
+            downloaded = _download_first(spec)
     except FileNotFoundError as exc:
         raise EnvironmentProblem(
             f"could not download {spec.name} from the Hugging Face hub; check the internet "
@@ -189,7 +189,7 @@ def download_weights(name: str) -> Path:
         ) from exc
     finally:
         hub_logging.set_verbosity(verbosity)
-    return Path(path)
+    return Path(downloaded)
 
 
 def weights_available(name: str) -> bool:
