@@ -73,6 +73,16 @@ def torch_tower(visual: torch.nn.Module) -> ImageTower:
 
 
 def onnx_tower(path: Path) -> ImageTower:
+    session = onnx_session(path)
+    (name,) = (i.name for i in session.get_inputs())
+
+    def run(pixels: np.ndarray) -> np.ndarray:
+        return session.run(None, {name: pixels})[0]
+
+    return run
+
+
+def onnx_session(path: Path):
     """A session on all cores that sleeps between calls: spinning threads would take the CPU
     from the decode workers while they prepare the next batch."""
     import onnxruntime as ort
@@ -84,11 +94,31 @@ def onnx_tower(path: Path) -> ImageTower:
     options.inter_op_num_threads = 1
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.add_session_config_entry("session.inter_op.allow_spinning", "0")
-    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-    (name,) = (i.name for i in session.get_inputs())
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+def cached_session(path: Path, write: Callable[[Path], None]):
+    """A session on the graph cached at `path`; `write` builds it there first when it is missing
+    or damaged (graphs.py's torch-free towers)."""
+    if path.exists():
+        try:
+            return onnx_session(path)
+        except Exception as exc:  # a damaged cache file: build again
+            log.debug("rebuilding %s: %s", path, exc)
+    with replacing(path) as temporary:
+        write(temporary)
+        session = onnx_session(temporary)
+    return session
+
+
+def graph_tower(backend: str, path: Path, write: Callable[[Path], None]) -> ImageTower:
+    """The image tower of a graph built without torch: fp32, or its int8 quantization."""
+    session = cached_session(path, write)
+    if backend == "onnx-int8":
+        return onnx_tower(_quantized(path))
 
     def run(pixels: np.ndarray) -> np.ndarray:
-        return session.run(None, {name: pixels})[0]
+        return session.run(None, {"pixels": pixels})[0]
 
     return run
 

@@ -44,7 +44,7 @@ class _Graph:
         self.count += 1
         return f"{hint}_{self.count}"
 
-    def const(self, value: np.ndarray, hint: str = "c") -> str:
+    def const(self, value: np.ndarray | np.generic, hint: str = "c") -> str:
         name = self.name(hint)
         # np.ascontiguousarray would turn a scalar into shape (1,), which Gather keeps as an axis.
         self.initializers.append(numpy_helper.from_array(np.require(value, requirements="C"), name))
@@ -147,7 +147,7 @@ def image_graph(state: Mapping[str, np.ndarray], heads: int, quick_gelu: bool) -
     g = _Graph()
     conv = _f32(state, "visual.conv1.weight")
     width, _, patch, _ = conv.shape
-    grid = int(round(math.sqrt(state["visual.positional_embedding"].shape[0] - 1)))
+    grid = round(math.sqrt(state["visual.positional_embedding"].shape[0] - 1))
     size = grid * patch
     patches = g.op("Conv", "pixels", g.const(conv, "conv"), strides=[patch, patch])
     tokens = g.op("Transpose", g.op("Reshape", patches, g.ints(0, 0, -1)), perm=[0, 2, 1])
@@ -170,7 +170,7 @@ def text_graph(state: Mapping[str, np.ndarray], heads: int, quick_gelu: bool) ->
     """tokens (n, length) int64 and each row's end-token position (n,) int64 -> the text
     embedding (n, embed_dim), not normalised: open_clip's CLIP.encode_text."""
     g = _Graph()
-    context, width = state["positional_embedding"].shape
+    context = state["positional_embedding"].shape[0]
     length = g.op("Slice", g.op("Shape", "tokens"), g.ints(1), g.ints(2))
     x = g.op("Gather", g.const(_f32(state, "token_embedding.weight"), "vocab"), "tokens", axis=0)
     positions = g.op(

@@ -27,6 +27,20 @@ OPENAI_STD = (0.26862954, 0.26130258, 0.27577711)
 
 
 @dataclass(frozen=True)
+class PlainViT:
+    """What graphs.py needs beyond the weights' shapes to build a CLIP ViT's towers without torch
+    (head counts cannot be read off the weights). Models without it need `phototag[torch]`."""
+
+    vision_heads: int
+    text_heads: int
+    quick_gelu: bool = False
+
+
+# The CLIP ViT-B models: 768-wide image tower and 512-wide text tower, 64-wide heads.
+VIT_B = PlainViT(vision_heads=12, text_heads=8)
+
+
+@dataclass(frozen=True)
 class ModelSpec:
     name: str
     arch: str
@@ -41,6 +55,7 @@ class ModelSpec:
     image_mean: tuple[float, float, float] = OPENAI_MEAN
     image_std: tuple[float, float, float] = OPENAI_STD
     interpolation: str = "bicubic"
+    plain_vit: PlainViT | None = None
 
 
 TINY_MODEL = "tiny-random"
@@ -54,6 +69,7 @@ _SPECS = (
         download_mb=605,
         hub_repo="laion/CLIP-ViT-B-32-laion2B-s34B-b79K",
         hub_files=HUB_FILES,
+        plain_vit=VIT_B,
     ),
     ModelSpec(
         name="ViT-B-32-openai",
@@ -63,6 +79,7 @@ _SPECS = (
         download_mb=605,
         hub_repo="timm/vit_base_patch32_clip_224.openai",
         hub_files=HUB_FILES,
+        plain_vit=PlainViT(vision_heads=12, text_heads=8, quick_gelu=True),
     ),
     ModelSpec(
         name="ViT-B-16",
@@ -72,6 +89,7 @@ _SPECS = (
         download_mb=599,
         hub_repo="laion/CLIP-ViT-B-16-laion2B-s34B-b88K",
         hub_files=HUB_FILES,
+        plain_vit=VIT_B,
     ),
     ModelSpec(
         name="MobileCLIP2-S0",
@@ -92,6 +110,8 @@ _SPECS = (
         description="tiny random-weight model for tests and demos; its tags mean nothing",
         download_mb=0,
         meaningless=True,
+        # resources/models/tiny-random.json: 128 wide with 32-wide heads; text 64 wide, 2 heads.
+        plain_vit=PlainViT(vision_heads=4, text_heads=2),
     ),
 )
 

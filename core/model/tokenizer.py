@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gzip
 import html
+import itertools
 from functools import cache, lru_cache
 from importlib import resources
 
@@ -72,7 +73,7 @@ class Tokenizer:
         return result
 
     def encode(self, text: str) -> list[int]:
-        ids = []
+        ids: list[int] = []
         symbols = _byte_symbols()
         for word in _PATTERN.findall(_clean(text)):
             spelled = "".join(symbols[b] for b in word.encode("utf-8"))
@@ -86,7 +87,7 @@ class Tokenizer:
             return (word,)
         parts = (*word[:-1], word[-1] + "</w>")
         while len(parts) > 1:
-            pairs = set(zip(parts, parts[1:], strict=False))
+            pairs = set(itertools.pairwise(parts))
             best = min(pairs, key=lambda pair: self._ranks.get(pair, len(self._ranks)))
             if best not in self._ranks:
                 break
