@@ -15,8 +15,9 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e .
 	touch $@
 
+# The tests use torch and open_clip as the oracle for the torch-free towers; `make run` has neither.
 $(VENV)/.installed-test: $(VENV)/.installed
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,torch]'
 	touch $@
 
 run: $(VENV)/.installed
@@ -77,7 +78,7 @@ bench: $(VENV)/.installed-test
 # Mutation testing of the engine's decision code (bench/mutation/run.py, README: Development).
 # Not part of `make test`: it takes about half an hour on two cores.
 $(VENV)/.installed-mutate: $(VENV)/.installed-test
-	$(BIN)/pip install --quiet -e '.[test,mutate]'
+	$(BIN)/pip install --quiet -e '.[test,torch,mutate]'
 	touch $@
 
 mutate: $(VENV)/.installed-mutate tools
