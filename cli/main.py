@@ -194,8 +194,12 @@ def scan(ctx: _Context, model: str | None, weights: str | None, backend: str | N
     """Find new and changed photos in the library's folders and embed them on this machine."""
     prefer_backend(backend)
     library = ctx.library
-    with progress_bar("Scanning") as update:
-        report = library.scan(model=model, weights=weights, progress=update)
+    # Each bar appears at its first report: the conversion's only on a model's first use.
+    with (
+        progress_bar("Converting the model for this machine (once)", "tower") as converting,
+        progress_bar("Scanning") as update,
+    ):
+        report = library.scan(model=model, weights=weights, progress=update, converting=converting)
     click.echo(
         f"{report.files} files: {report.embedded} embedded, {report.linked} moved or copied, "
         f"{report.unchanged} unchanged, {len(report.unreadable)} unreadable, "

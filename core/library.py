@@ -143,12 +143,15 @@ class Library:
         model: str | None = None,
         weights: str | Path | None = None,
         progress: ingest.ProgressCallback | None = None,
+        converting: ingest.ProgressCallback | None = None,
     ) -> ingest.ScanReport:
-        """Embed every new or changed photo in the library's folders, then re-fit all labels."""
+        """Embed every new or changed photo in the library's folders, then re-fit all labels.
+        `converting` hears the model's one-time conversion (its towers), if it is needed."""
         folders = files.all_folders(self.store)
         if not folders:
             raise UserError("no folders yet: add one with 'phototag folders add PATH'")
         encoder = self._encoder(model, weights)
+        encoder.prepare(converting)
         model_id = self._encoders.register(encoder, weights)
         self._labels.invalidate()
         report = ingest.scan(self.store, encoder, model_id, [dict(f) for f in folders], progress)

@@ -249,3 +249,28 @@ def test_mobileclip2_reparameterized_split_matches_the_original():
     assert (features[:, -1] == 1).all()
     assert ((embeddings * expected.numpy()).sum(axis=1) >= 1 - 1e-4).all()
     assert encoder.image_size == 256
+
+
+def test_the_first_use_converts_the_towers_once_and_says_how_far(tmp_path):
+    from phototag.core.library import Library
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    solid_images()[0].save(folder / "red.png")
+    reports: list[tuple[int, int]] = []
+    with Library(tmp_path / "library") as library:
+        library.add_folder(folder)
+        library.scan(model="tiny-random", converting=lambda *step: reports.append(step))
+        assert reports == [(0, 2), (1, 2), (2, 2)]
+        weights = load_encoder("tiny-random").weights_path
+        for suffix in (".visual.onnx", ".text.onnx"):
+            assert weights.with_name(weights.stem + suffix).stat().st_size > 1000
+        reports.clear()
+        solid_images()[1].save(folder / "blue.png")
+        assert (
+            library.scan(
+                model="tiny-random", converting=lambda *step: reports.append(step)
+            ).embedded
+            == 1
+        )
+    assert reports == []  # cached: nothing to convert, nothing said
