@@ -2,9 +2,11 @@
 
 On the machines measured (perf-anchors.md) ONNX Runtime's fp32 kernels run the ViT-B/32 tower
 about twice as fast as torch's, with the same output (cosine 1.0 on the probe). The tower is
-exported once per model, without its projection — it outputs the feature h, and the projection,
-which ProLIP may replace, is applied by the encoder in numpy — and cached as a file. The export
-is checked against torch on a probe batch before it is kept; one that disagrees is not used.
+made once per model, without its projection — it outputs the feature h, and the projection,
+which ProLIP may replace, is applied by the encoder in numpy — and cached as a file. For the
+plain ViTs graphs.py builds it from the weights without torch (graph_tower, cached_session);
+for the models that need torch it is torch's export, checked against torch on a probe batch
+before it is kept (one that disagrees is not used).
 
 int8 (dynamic quantization, per-channel weights) is faster again but not exact. It is offered,
 off by default: enabling it by default needs a check on real weights (retrieval overlap,
