@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from phototag.core.atomic import replacing
-from phototag.core.errors import UserError
+from phototag.core.errors import EnvironmentProblem, UserError
 from phototag.core.ingest.pixels import PixelRecipe
 from phototag.core.model import backends
 from phototag.core.model.backends import ImageTower
@@ -36,8 +36,9 @@ _RESAMPLE = {"bicubic": 3, "bilinear": 2, "nearest": 0}
 TORCH_EXTRA = "pip install 'phototag[torch]'"
 
 
-def needs_torch(what: str) -> UserError:
-    return UserError(f"{what} needs torch, which this install leaves out: {TORCH_EXTRA}")
+def needs_torch(what: str) -> EnvironmentProblem:
+    """The machine lacks a part, as with a missing tool: the contract's exit code 2."""
+    return EnvironmentProblem(f"{what} needs torch, which this install leaves out: {TORCH_EXTRA}")
 
 
 class EncoderBase:
