@@ -1,14 +1,18 @@
 """`pip install phototag` is the lean runtime: no torch, no GPU libraries, and it still scans,
 takes prompts, refines and exports, on ONNX Runtime and numpy.
 
-A wheel built from the checkout is installed, with its dependencies resolved by pip from the
-package index, into a fresh venv (one per session: the first install downloads about 150 MB,
-later ones come from pip's cache). Then the CLI runs from it on the tiny model.
+A wheel built from the checkout is installed into a venv of its own, with its dependencies
+resolved by pip from the package index. That venv is kept in build/ under a name taken from the
+dependency list (about 830 MB; the first install took 3-4 minutes here, mostly PySide6 and
+scipy), so a later session only reinstalls the wheel itself; a changed dependency list makes a
+new one. Then the CLI runs from it on the tiny model.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import shutil
 import subprocess
 import sys
 import venv
@@ -17,28 +21,42 @@ from pathlib import Path
 import pytest
 
 from tests.photos import write_photo
-from tests.test_packaging import TIMEOUT, _build_wheel, _run
+from tests.test_packaging import REPO, TIMEOUT, _build_wheel, _pyproject, _run
 
 # What must never be installed: torch and its CUDA stack (the nvidia-* wheels), triton.
 HEAVY = ("torch", "torchvision", "open-clip-torch", "triton")
 
 
-@pytest.fixture(scope="session")
-def lean_bin(tmp_path_factory) -> Path:
-    work = tmp_path_factory.mktemp("lean")
-    wheel, _ = _build_wheel(work)
-    env = work / "venv"
-    venv.EnvBuilder(with_pip=True).create(env)
-    python = env / "bin" / "python"
-    pip = [python, "-m", "pip", "--disable-pip-version-check", "--quiet"]
+def _venv_for_dependencies() -> Path:
+    dependencies = json.dumps(sorted(_pyproject()["project"]["dependencies"])).encode()
+    name = f"lean-venv-{hashlib.sha256(dependencies).hexdigest()[:12]}"
+    return REPO / "build" / name
+
+
+def _pip_install(python: Path, *args: str | Path) -> None:
     completed = subprocess.run(
-        [*map(str, pip), "install", str(wheel)],
+        [str(python), "-m", "pip", "--disable-pip-version-check", "--quiet", "install"]
+        + [str(arg) for arg in args],
         capture_output=True,
         text=True,
         stdin=subprocess.DEVNULL,
-        timeout=3 * TIMEOUT,
+        timeout=4 * TIMEOUT,
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr
+
+
+@pytest.fixture(scope="session")
+def lean_bin(tmp_path_factory) -> Path:
+    wheel, _ = _build_wheel(tmp_path_factory.mktemp("lean"))
+    env = _venv_for_dependencies()
+    python = env / "bin" / "python"
+    if not (env / "complete").exists():
+        shutil.rmtree(env, ignore_errors=True)
+        venv.EnvBuilder(with_pip=True).create(env)
+        _pip_install(python, wheel)  # resolves every dependency from the index
+        (env / "complete").touch()
+    else:  # the dependencies are there; the wheel is this checkout's
+        _pip_install(python, "--force-reinstall", "--no-deps", wheel)
     return env / "bin"
 
 
