@@ -2,8 +2,8 @@
 
 For the plain CLIP ViTs (specs.PlainViT: ViT-B-32, ViT-B-32-openai, ViT-B-16, tiny-random) with
 weights in a safetensors file, both towers are ONNX graphs that graphs.py builds from the weights
-the first time (ViT-B-32: about 10 s, then cached), the tokenizer is tokenizer.py's port, and the
-preprocessing comes from the spec. Only the "torch" backend, the reference, needs
+the first time (ViT-B-32: 24 s at load average 20, then cached), the tokenizer is tokenizer.py's
+port, and the preprocessing comes from the spec. Only the "torch" backend, the reference, needs
 `phototag[torch]`: it builds open_clip's own image tower from the same file.
 
 EncoderBase is what both encoders share: the projection held apart (ProLIP retrains it) and
@@ -164,8 +164,9 @@ class OnnxEncoder(EncoderBase):
 
     def prepare(self, progress: Callable[[int, int], None] | None = None) -> None:
         """Build the towers' graphs that are not cached yet, reporting (done, total) towers: on
-        first use of a model, so a scan's progress does not sit at 0 meanwhile (ViT-B-32: about
-        15 s for both towers, measured at load average 16). Reports nothing when both are cached."""
+        first use of a model, so a scan's progress does not sit at 0 meanwhile (ViT-B-32: 14 s
+        the image tower, 10 s the text tower, measured at load average 21). Reports nothing when
+        both are cached."""
         missing = [
             (path, build)
             for path, build in (
