@@ -21,8 +21,9 @@ $(VENV)/.installed: pyproject.toml $(LOCK) | $(BIN)/python
 	$(BIN)/pip install --quiet -c $(LOCK) -e .
 	touch $@
 
+# The tests use torch and open_clip as the oracle for the torch-free towers; `make run` has neither.
 $(VENV)/.installed-test: $(VENV)/.installed
-	$(BIN)/pip install --quiet -c $(LOCK) -e '.[test,bundle]'
+	$(BIN)/pip install --quiet -c $(LOCK) -e '.[test,torch,bundle]'
 	touch $@
 
 lock: | $(BIN)/python
@@ -104,7 +105,7 @@ bench: $(VENV)/.installed-test
 # Mutation testing of the engine's decision code (bench/mutation/run.py, README: Development).
 # Not part of `make test`: it takes about half an hour on two cores.
 $(VENV)/.installed-mutate: $(VENV)/.installed-test
-	$(BIN)/pip install --quiet -c $(LOCK) -e '.[test,mutate]'
+	$(BIN)/pip install --quiet -c $(LOCK) -e '.[test,torch,mutate]'
 	touch $@
 
 mutate: $(VENV)/.installed-mutate tools

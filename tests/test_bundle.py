@@ -82,11 +82,6 @@ def test_version_and_status_run_from_the_package(installed, tmp_path):
     assert "Model:    none yet" in status.stdout
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=LEAN + "tiny-random loads without them only with the lean runtime (branch lean): "
-    "remove this mark at its merge",
-)
 def test_a_tiny_random_scan_runs_from_the_package(installed, tmp_path, photo_set):
     env = _clean_env(tmp_path)
     library = str(tmp_path / "lib")
@@ -101,20 +96,7 @@ def test_a_tiny_random_scan_runs_from_the_package(installed, tmp_path, photo_set
     assert "embedded" in scan.stdout
 
 
-@pytest.mark.parametrize(
-    "model",
-    [
-        "tiny-random",
-        pytest.param(
-            None,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason=LEAN + "the first-run page asks open_clip where the default model's "
-                "weights live until ModelSpec carries it (branch lean): remove at its merge",
-            ),
-        ),
-    ],
-)
+@pytest.mark.parametrize("model", ["tiny-random", None])
 def test_the_window_opens_from_the_package_on_x11(installed, x_display, tmp_path, model):
     app = str(installed / "opt" / "phototag" / "phototag")
     command = [app, "--library", str(tmp_path / "lib"), "gui"]

@@ -24,8 +24,15 @@ from tests.photos import write_photo
 
 REPO = Path(__file__).resolve().parents[1]
 PACKAGE_FOLDERS = ("cli", "core", "app", "resources")
-# What the app and the tiny model read through importlib.resources at run time.
-RESOURCE_PATTERNS = ("models/*.json", "style.qss", "icons/*.svg", "*.desktop")
+# What the app, the tiny model and the tokenizer read through importlib.resources at run time.
+RESOURCE_PATTERNS = (
+    "models/*.json",
+    "models/*.txt.gz",
+    "models/LICENSE-*.txt",
+    "style.qss",
+    "icons/*.svg",
+    "*.desktop",
+)
 TIMEOUT = 300  # seconds for one command: a hung process fails the test instead of the run
 
 

@@ -20,7 +20,7 @@ from phototag.core.atomic import replacing
 from phototag.core.evaluation.dataset import LabelledPhotos
 from phototag.core.evaluation.embedded import EmbeddedSet
 from phototag.core.ingest.decode import UnreadableImage, decode_image
-from phototag.core.model.encoder import Encoder
+from phototag.core.model.onnx_encoder import EncoderBase
 from phototag.core.paths import user_cache_dir
 
 BATCH_SIZE = 32
@@ -79,7 +79,7 @@ def _save_cache(path: Path, entries: dict) -> None:
 
 def embed_dataset(
     dataset: LabelledPhotos,
-    encoder: Encoder,
+    encoder: EncoderBase,
     progress: Callable[[int, int], None] | None = None,
 ) -> Embedded:
     """The dataset's vectors, from the cache where the photo is unchanged."""

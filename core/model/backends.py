@@ -2,9 +2,11 @@
 
 On the machines measured (perf-anchors.md) ONNX Runtime's fp32 kernels run the ViT-B/32 tower
 about twice as fast as torch's, with the same output (cosine 1.0 on the probe). The tower is
-exported once per model, without its projection — it outputs the feature h, and the projection,
-which ProLIP may replace, is applied by the encoder in numpy — and cached as a file. The export
-is checked against torch on a probe batch before it is kept; one that disagrees is not used.
+made once per model, without its projection — it outputs the feature h, and the projection,
+which ProLIP may replace, is applied by the encoder in numpy — and cached as a file. For the
+plain ViTs graphs.py builds it from the weights without torch (graph_tower, cached_session);
+for the models that need torch it is torch's export, checked against torch on a probe batch
+before it is kept (one that disagrees is not used).
 
 int8 (dynamic quantization, per-channel weights) is faster again but not exact. It is offered,
 off by default: enabling it by default needs a check on real weights (retrieval overlap,
@@ -46,6 +48,12 @@ ImageTower = Callable[[np.ndarray], np.ndarray]
 StageCallback = Callable[[str, int, int], None]
 EXPORT_STAGES = ("converting the image model for this computer (once)", "checking the conversion")
 QUANTIZE_STAGE = "making the int8 model (once)"
+# The torch-free towers' one-time build from the weights (onnx_encoder.py; ViT-B-32: 14 s the
+# image tower, 10 s the text tower at load average 21).
+GRAPH_STAGES = {
+    ".visual.onnx": "converting the image model for this computer (once)",
+    ".text.onnx": "converting the text model for this computer (once)",
+}
 
 
 def prefer(backend: str | None) -> None:
@@ -78,6 +86,16 @@ def torch_tower(visual: torch.nn.Module) -> ImageTower:
 
 
 def onnx_tower(path: Path) -> ImageTower:
+    session = onnx_session(path)
+    (name,) = (i.name for i in session.get_inputs())
+
+    def run(pixels: np.ndarray) -> np.ndarray:
+        return session.run(None, {name: pixels})[0]
+
+    return run
+
+
+def onnx_session(path: Path):
     """A session on all cores that sleeps between calls: spinning threads would take the CPU
     from the decode workers while they prepare the next batch."""
     import onnxruntime as ort
@@ -89,11 +107,34 @@ def onnx_tower(path: Path) -> ImageTower:
     options.inter_op_num_threads = 1
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.add_session_config_entry("session.inter_op.allow_spinning", "0")
-    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-    (name,) = (i.name for i in session.get_inputs())
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+def cached_session(path: Path, write: Callable[[Path], None]):
+    """A session on the graph cached at `path`; `write` builds it there first when it is missing
+    or damaged (graphs.py's torch-free towers)."""
+    if path.exists():
+        try:
+            return onnx_session(path)
+        except Exception as exc:  # a damaged cache file: build again
+            log.debug("rebuilding %s: %s", path, exc)
+    with replacing(path) as temporary:
+        write(temporary)
+        session = onnx_session(temporary)
+    return session
+
+
+def graph_tower(
+    backend: str, path: Path, write: Callable[[Path], None], stage: StageCallback | None = None
+) -> ImageTower:
+    """The image tower of a graph built without torch: fp32, or its int8 quantization (which
+    `stage` hears when it has to be made)."""
+    session = cached_session(path, write)
+    if backend == "onnx-int8":
+        return onnx_tower(_quantized(path, lambda: stage and stage(QUANTIZE_STAGE, 0, 1)))
 
     def run(pixels: np.ndarray) -> np.ndarray:
-        return session.run(None, {name: pixels})[0]
+        return session.run(None, {"pixels": pixels})[0]
 
     return run
 

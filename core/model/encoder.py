@@ -1,16 +1,18 @@
 """Turns photos and prompts into CLIP embeddings, on this machine only.
 
-Everything goes through open_clip's own loading code: hub-cached weights by tag, or a weights file
-by path. The tiny test model takes the file route too, so the tests exercise the same code as a
-user's `--weights` file.
+Two encoders. The plain CLIP ViTs (ViT-B-32, ViT-B-32-openai, ViT-B-16, tiny-random) with
+safetensors weights load as onnx_encoder.OnnxEncoder: ONNX graphs built from the weights, no
+torch, the lean runtime. Everything else (MobileCLIP2, a .pt or .bin weights file) goes through
+open_clip's own loading code here, which needs `phototag[torch]`: hub-cached weights by tag, or a
+weights file by path.
 
 Besides the embedding, each image yields `h`, the visual feature before the final projection:
 ProLIP (methods.md §2) retrains only that projection, so the projection is split off the model
-and applied here, and `h` is stored next to the embedding. The tower runs on the backend chosen
-in backends.py (ONNX Runtime by default), and preprocessing is pixels.py's torch-free copy of
-open_clip's, so decode workers can do it.
+and applied in numpy, and `h` is stored next to the embedding. Preprocessing is pixels.py's
+torch-free copy of open_clip's, so decode workers can do it.
 
-torch and open_clip are imported inside functions: importing this module must stay cheap.
+torch and open_clip are imported inside functions: importing this module must stay cheap, and
+must work where they are not installed.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -32,20 +33,20 @@ from phototag.core.errors import UserError, WeightsMissing
 from phototag.core.ingest.pixels import recipe_of
 from phototag.core.model import backends, hub, network
 from phototag.core.model.backends import ImageTower
-from phototag.core.model.projection import project_rows
+from phototag.core.model.onnx_encoder import EncoderBase, OnnxEncoder, needs_torch
 from phototag.core.model.specs import TINY_MODEL, ModelSpec, get_spec
-from phototag.core.paths import models_cache_dir, models_dir
+from phototag.core.model.tiny import GENERATOR, tiny_config_bytes, tiny_state
+from phototag.core.paths import models_dir
 
 if TYPE_CHECKING:
     import torch
     from open_clip import CLIP, CustomTextCLIP  # open_clip has no type information: Any to mypy
     from PIL import Image
 
-_TINY_SEED = 0
 
-
-class Encoder:
-    """One loaded model, ready for inference, with its visual projection held apart.
+class Encoder(EncoderBase):
+    """One open_clip model (`phototag[torch]`), ready for inference, with its visual projection
+    held apart.
 
     Takes the model over: it is reparameterized and loses its visual projection in place.
     """
@@ -73,65 +74,22 @@ class Encoder:
         self._visual, projection, self._appends_one = _split_projection(
             model.get_submodule("visual")
         )
-        # Settable: ProLIP replaces it with a refined projection; every embedding uses it.
-        self.projection = projection.numpy().copy()
-        self.feature_dim, self.embed_dim = self.projection.shape
+        self._set_projection(projection.numpy())
         size = open_clip.get_model_preprocess_cfg(model)["size"]
         self.image_size = size if isinstance(size, int) else min(size)
         # What decode workers apply to each photo, without torch.
         self.pixel_recipe = recipe_of(preprocess)
         self._cut_text = _text_tower_is_causal(model)
-        self._towers: dict[str, tuple[ImageTower, str]] = {}
 
     def preprocess(self, image: Image.Image) -> torch.Tensor:
         return self._preprocess(image)
 
-    def encode_images(self, images: list[Image.Image]) -> tuple[np.ndarray, np.ndarray]:
-        """(features h, not normalised; embeddings, L2-normalised), both float32, one row each."""
-        crops = [self.pixel_recipe.crop_of(image.convert("RGB")) for image in images]
-        return self.encode_crops(np.stack(crops) if crops else np.empty((0, 1, 1, 3), np.uint8))
-
-    def encode_crops(self, crops: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """encode_images for crops already made by `pixel_recipe.crop_of` ((n, h, w, 3) uint8),
-        as the decode workers send them."""
-        if not len(crops):
-            return (
-                np.empty((0, self.feature_dim), np.float32),
-                np.empty((0, self.embed_dim), np.float32),
-            )
-        tower, _ = self._tower()
-        features = tower(self.pixel_recipe.normalize(crops))
-        if self._appends_one:
-            features = np.hstack([features, np.ones((len(features), 1), features.dtype)])
-        # The library's active projection (ProLIP may have refined it), applied exactly as a
-        # refinement recomputes stored embeddings: a photo's bits never depend on its batch.
-        return features, project_rows(features, self.projection)
-
-    @property
-    def image_backend(self) -> str:
-        """The backend that runs the image tower: the chosen one, or torch after a failed
-        ONNX export. Asking may export the tower (once per model, then cached)."""
-        return self._tower()[1]
-
-    def prepare(self, stage: backends.StageCallback | None = None) -> None:
-        """Make the image tower now, telling `stage` the steps of a one-time conversion."""
-        self._tower(stage)
-
-    def _tower(self, stage: backends.StageCallback | None = None) -> tuple[ImageTower, str]:
-        backend = backends.chosen()
-        if backend not in self._towers:
-            self._towers[backend] = backends.image_tower(
-                self._visual, backend, self._onnx_path(), self.image_size, stage
-            )
-        return self._towers[backend]
-
-    def _onnx_path(self) -> Path:
-        """Beside the tiny model's weights (made here, so deleting them resets both); for other
-        weights, in the user's cache, named after the model key (which pins the weights)."""
-        if self.spec.pretrained is None and self.weights_path is not None:
-            return self.weights_path.with_name(self.weights_path.stem + ".visual.onnx")
-        name = re.sub(r"[^A-Za-z0-9._-]", "_", self.model_key)
-        return models_cache_dir() / f"{name}.visual.onnx"
+    def _make_tower(
+        self, backend: str, stage: backends.StageCallback | None
+    ) -> tuple[ImageTower, str]:
+        """torch when the ONNX export fails or disagrees."""
+        path = self._cache_path(".visual.onnx")
+        return backends.image_tower(self._visual, backend, path, self.image_size, stage)
 
     def encode_texts(self, texts: list[str]) -> np.ndarray:
         if not texts:
@@ -147,28 +105,72 @@ class Encoder:
             return torch.nn.functional.normalize(features, dim=-1).numpy()
 
 
-def load_encoder(name: str, weights: Path | None = None) -> Encoder:
-    import torch
-
-    torch.set_num_threads(os.cpu_count() or 1)
+def load_encoder(name: str, weights: Path | None = None) -> EncoderBase:
     spec = get_spec(name)
-    _register_tiny_config()
     if weights is not None:
         weights = Path(weights)
         if not weights.is_file():
             raise UserError(f"weights file not found: {weights}")
-        model, preprocess = _create_from_file(spec, weights)
-        return Encoder(
-            spec, model, preprocess, f"{spec.arch}/file:{_sha256_prefix(weights)}", weights
-        )
+        return _encoder_for_file(spec, weights, f"{spec.arch}/file:{_sha256_prefix(weights)}")
     if spec.pretrained is None:
         path = _tiny_weights_path()
         if not path.exists():
             _write_tiny_weights(path)
-        model, preprocess = _create_from_file(spec, path)
-        return Encoder(spec, model, preprocess, f"{spec.name}/{_tiny_config_digest()}", path)
+        return _encoder_for_file(spec, path, f"{spec.name}/{_tiny_config_digest()}")
+    cached = _cached_hub_file(spec)
+    key = f"{spec.arch}/{spec.pretrained}"
+    if cached is not None and _is_safetensors(cached) and spec.plain_vit is not None:
+        return OnnxEncoder(spec, cached, key)
+    _require_torch(spec)
     model, preprocess = _create_from_tag(spec)
-    return Encoder(spec, model, preprocess, f"{spec.arch}/{spec.pretrained}")
+    return Encoder(spec, model, preprocess, key)
+
+
+def _encoder_for_file(spec: ModelSpec, path: Path, key: str) -> EncoderBase:
+    if spec.plain_vit is not None and _is_safetensors(path):
+        return OnnxEncoder(spec, path, key)
+    _require_torch(spec, path)
+    model, preprocess = _create_from_file(spec, path)
+    return Encoder(spec, model, preprocess, key, path)
+
+
+def _is_safetensors(path: Path) -> bool:
+    return path.suffix == ".safetensors"
+
+
+def _require_torch(spec: ModelSpec, path: Path | None = None) -> None:
+    """Sets torch's threads to all cores, or says in one line how to install it."""
+    try:
+        import open_clip  # noqa: F401 - only whether it imports
+        import torch
+    except ImportError as exc:
+        what = f"loading {path.name}" if path is not None else f"the model {spec.name}"
+        raise needs_torch(what) from exc
+    torch.set_num_threads(os.cpu_count() or 1)
+
+
+def _cached_hub_file(spec: ModelSpec) -> Path | None:
+    """The first of the spec's hub files in the local Hugging Face cache (no network)."""
+    from huggingface_hub import try_to_load_from_cache
+
+    repo_id, filenames = hub.hub_files(spec)
+    for filename in filenames:
+        found = try_to_load_from_cache(repo_id, filename)
+        if isinstance(found, str):
+            return Path(found)
+    return None
+
+
+def torch_visual(spec: ModelSpec, path: Path):
+    """open_clip's image tower for a weights file, its projection split off: the reference the
+    torch backend runs (raises ImportError without `phototag[torch]`)."""
+    import open_clip  # noqa: F401 - ImportError here, not halfway through
+
+    _require_torch(spec, path)
+    model, _ = _create_from_file(spec, path)
+    model.eval()
+    visual, _, _ = _split_projection(model.get_submodule("visual"))
+    return visual
 
 
 def download_weights(name: str, progress: hub.ProgressCallback | None = None) -> Path:
@@ -185,12 +187,7 @@ def download_weights(name: str, progress: hub.ProgressCallback | None = None) ->
 def weights_available(name: str) -> bool:
     """Answers from the local cache alone, as the offline process must."""
     spec = get_spec(name)
-    if spec.pretrained is None:
-        return True
-    from huggingface_hub import try_to_load_from_cache
-
-    repo_id, filenames = hub.hub_files(spec)
-    return any(isinstance(try_to_load_from_cache(repo_id, f), str) for f in filenames)
+    return spec.pretrained is None or _cached_hub_file(spec) is not None
 
 
 def _create_from_tag(spec: ModelSpec):
@@ -218,19 +215,19 @@ def _create_from_tag(spec: ModelSpec):
 def _create_from_file(spec: ModelSpec, path: Path):
     import open_clip
 
+    _register_tiny_config()
     # A tag also sets the preprocessing (MobileCLIP2: no mean/std scaling, bilinear); a file
     # holds only weights, so the tag's preprocessing is applied by hand.
-    tag_cfg = open_clip.get_pretrained_cfg(spec.arch, spec.pretrained) if spec.pretrained else {}
     try:
         with _quiet_open_clip():
             model, _, preprocess = open_clip.create_model_and_transforms(
                 spec.arch,
                 pretrained=str(path),
                 require_pretrained=True,
-                image_mean=tag_cfg.get("mean"),
-                image_std=tag_cfg.get("std"),
-                image_interpolation=tag_cfg.get("interpolation"),
-                image_resize_mode=tag_cfg.get("resize_mode"),
+                image_mean=spec.image_mean,
+                image_std=spec.image_std,
+                image_interpolation=spec.interpolation,
+                image_resize_mode="shortest",
             )
     # The file is the user's: whatever fails to parse or fit in it is a problem with the file.
     except Exception as exc:
@@ -279,8 +276,8 @@ def _register_tiny_config() -> None:
 
 
 def _tiny_config_digest() -> str:
-    config = resources.files("phototag.resources") / "models" / f"{TINY_MODEL}.json"
-    return hashlib.sha256(config.read_bytes()).hexdigest()[:12]
+    """The config and the way its weights are drawn (tiny.py) make the tiny model's identity."""
+    return hashlib.sha256(tiny_config_bytes() + GENERATOR.encode()).hexdigest()[:12]
 
 
 def _tiny_weights_path() -> Path:
@@ -289,18 +286,11 @@ def _tiny_weights_path() -> Path:
 
 
 def _write_tiny_weights(path: Path) -> None:
-    """Random init with a fixed seed, so every machine and every run gets the same bits."""
-    import open_clip
-    import torch
-    from safetensors.torch import save_file
+    """Made with numpy (tiny.py), so the tiny model runs where torch is absent."""
+    from safetensors.numpy import save_file
 
-    _register_tiny_config()
-    with torch.random.fork_rng(devices=[]), _quiet_open_clip():
-        torch.manual_seed(_TINY_SEED)
-        model = open_clip.create_model(TINY_MODEL, pretrained=None)
-    state = {key: value.contiguous() for key, value in model.state_dict().items()}
     with replacing(path) as temporary:
-        save_file(state, str(temporary))
+        save_file(tiny_state(), str(temporary))
 
 
 def _sha256_prefix(path: Path) -> str:

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from phototag.core.errors import EnvironmentProblem
+from phototag.core.errors import EnvironmentProblem, UserError
 from phototag.core.model import network
 from phototag.core.model.specs import ModelSpec
 
@@ -65,20 +65,11 @@ ProgressCallback = Callable[[DownloadProgress], None]
 
 
 def hub_files(spec: ModelSpec) -> tuple[str, list[str]]:
-    """The repository and file names open_clip tries, in its order (see open_clip/pretrained.py).
-
-    The one place that knows where a model's weights live on the hub.
-    """
-    from open_clip.constants import HF_SAFE_WEIGHTS_NAME, HF_WEIGHTS_NAME
-    from open_clip.pretrained import get_pretrained_cfg
-
-    repo_id, filename = os.path.split(get_pretrained_cfg(spec.arch, spec.pretrained)["hf_hub"])
-    filename = filename or HF_WEIGHTS_NAME
-    if filename == HF_WEIGHTS_NAME:
-        return repo_id, [HF_SAFE_WEIGHTS_NAME, filename]
-    if filename.endswith((".bin", ".pth")):
-        return repo_id, [filename[:-4] + ".safetensors", filename]
-    return repo_id, [filename]
+    """The repository and the file names open_clip tries, in its order (safetensors first):
+    the one place that says where a model's weights live on the hub (specs.py holds the data)."""
+    if spec.hub_repo is None:
+        raise UserError(f"{spec.name} is not on the Hugging Face hub")
+    return spec.hub_repo, list(spec.hub_files)
 
 
 def download(repo_id: str, filenames: list[str], progress: ProgressCallback | None = None) -> Path:

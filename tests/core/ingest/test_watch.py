@@ -26,7 +26,7 @@ from phototag.core.ingest import watch as watching
 from phototag.core.ingest.scan import BATCH_SIZE
 from phototag.core.ingest.watch import POLLING, UNAVAILABLE, WATCHING, Batch, Watcher, describe
 from phototag.core.library import Library
-from phototag.core.model.encoder import Encoder
+from phototag.core.model.onnx_encoder import EncoderBase
 from phototag.core.store.database import DB_NAME, MIGRATIONS
 from tests.photos import colour_photo, write_photo
 from tests.privacy import DENY_NETWORK, NETWORK_ATTEMPT
@@ -199,13 +199,13 @@ def test_a_burst_of_500_copies_is_embedded_in_batches(
     library, folder, tmp_path, watcher, monkeypatch
 ):
     calls: list[int] = []
-    encode = Encoder.encode_crops
+    encode = EncoderBase.encode_crops
 
     def counted(self, crops):
         calls.append(len(crops))
         return encode(self, crops)
 
-    monkeypatch.setattr(Encoder, "encode_crops", counted)
+    monkeypatch.setattr(EncoderBase, "encode_crops", counted)
     staging = tmp_path / "camera"
     staging.mkdir()
     for index in range(500):

@@ -16,6 +16,8 @@ from PIL import Image
 from safetensors.torch import save_file
 
 from phototag.core.errors import UserError, WeightsMissing
+from phototag.core.ingest.pixels import recipe_of
+from phototag.core.model.backends import agreement
 from phototag.core.model.encoder import Encoder, download_weights, load_encoder, weights_available
 from phototag.core.model.specs import get_spec
 
@@ -123,8 +125,8 @@ def test_image_embeddings_are_the_projected_features_and_match_open_clip():
     assert np.abs(projected - embeddings).max() <= 1e-6
 
     model, preprocess = reference_model(encoder.weights_path)
+    assert encoder.pixel_recipe == recipe_of(preprocess)
     batch = torch.stack([preprocess(image) for image in solid_images()])
-    assert torch.equal(batch, torch.stack([encoder.preprocess(i) for i in solid_images()]))
     with torch.inference_mode():
         expected = model.encode_image(batch, normalize=True).numpy()
     assert np.abs(expected - embeddings).max() <= 1e-5
@@ -190,7 +192,12 @@ def test_local_weights_file_loads_like_the_tiny_model(tmp_path, suffix):
     encoder = load_encoder("tiny-random", weights=path)
     assert encoder.weights_path == path
     assert encoder.model_key == f"tiny-random/file:{file_digest(path)[:16]}"
-    assert np.array_equal(encoder.encode_images(solid_images())[1], expected)
+    embeddings = encoder.encode_images(solid_images())[1]
+    if suffix == ".safetensors":  # the same graph on the same weights
+        assert np.array_equal(embeddings, expected)
+    else:  # a torch pickle: open_clip loads it and torch exports the tower (phototag[torch])
+        assert isinstance(encoder, Encoder)
+        assert agreement(embeddings, expected) >= 0.99999
 
 
 def test_missing_weights_file_is_a_user_error(tmp_path):
@@ -242,3 +249,29 @@ def test_mobileclip2_reparameterized_split_matches_the_original():
     assert (features[:, -1] == 1).all()
     assert ((embeddings * expected.numpy()).sum(axis=1) >= 1 - 1e-4).all()
     assert encoder.image_size == 256
+
+
+def test_the_first_use_converts_the_towers_once_and_says_how_far(tmp_path):
+    from phototag.core.library import Library
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    solid_images()[0].save(folder / "red.png")
+    reports: list[tuple[str, int, int]] = []
+    with Library(tmp_path / "library") as library:
+        library.add_folder(folder)
+        library.scan(model="tiny-random", stage=lambda *step: reports.append(step))
+        assert reports == [
+            ("converting the image model for this computer (once)", 0, 2),
+            ("converting the text model for this computer (once)", 1, 2),
+        ]
+        weights = load_encoder("tiny-random").weights_path
+        for suffix in (".visual.onnx", ".text.onnx"):
+            assert weights.with_name(weights.stem + suffix).stat().st_size > 1000
+        reports.clear()
+        solid_images()[1].save(folder / "blue.png")
+        assert (
+            library.scan(model="tiny-random", stage=lambda *step: reports.append(step)).embedded
+            == 1
+        )
+    assert reports == []  # cached: nothing to convert, nothing said
