@@ -173,16 +173,21 @@ class OnnxEncoder(EncoderBase):
         use of a model, so a scan's progress does not sit at 0 meanwhile (ViT-B-32: 14 s the
         image tower, 10 s the text tower, measured at load average 21). Says nothing when both
         are cached."""
+        report = stage or (lambda what, step, steps: None)
         missing = [
             (suffix, build)
             for suffix, build in ((".visual.onnx", _image_graph), (".text.onnx", _text_graph))
             if not self._cache_path(suffix).exists()
         ]
+        quantizes = backends.chosen() == "onnx-int8" and not (
+            backends.int8_path(self._cache_path(".visual.onnx")).exists()
+        )
+        steps = len(missing) + quantizes
         for step, (suffix, build) in enumerate(missing):
-            if stage is not None:
-                stage(backends.GRAPH_STAGES[suffix], step, len(missing))
+            report(backends.GRAPH_STAGES[suffix], step, steps)
             with replacing(self._cache_path(suffix)) as temporary:
                 self._writer(build)(temporary)
+        self._tower(lambda what, _step, _steps: report(what, steps - 1, steps))
 
     def _writer(self, build: Callable[[dict[str, np.ndarray], Any], Any]) -> Callable[[Path], None]:
         def write(path: Path) -> None:

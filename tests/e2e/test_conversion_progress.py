@@ -64,7 +64,7 @@ def test_the_first_scan_names_the_conversion_steps_and_the_second_is_quiet(tmp_p
     assert added.returncode == 0, added.stderr
     first = _scan_on_a_terminal(library, env)
     assert "converting the image model for this computer (once)... (step 1 of 2)" in first
-    assert "checking the conversion... (step 2 of 2)" in first
+    assert "converting the text model for this computer (once)... (step 2 of 2)" in first
 
     second = _scan_on_a_terminal(library, env)
     assert "converting" not in second

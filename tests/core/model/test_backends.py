@@ -119,8 +119,8 @@ def test_a_conversion_names_each_step_and_a_cached_one_is_silent():
     backends.prefer("onnx-int8")
     load_encoder("tiny-random").prepare(lambda *step: heard.append(step))
     assert heard == [
-        (backends.EXPORT_STAGES[0], 0, 3),
-        (backends.EXPORT_STAGES[1], 1, 3),
+        (backends.GRAPH_STAGES[".visual.onnx"], 0, 3),
+        (backends.GRAPH_STAGES[".text.onnx"], 1, 3),
         (backends.QUANTIZE_STAGE, 2, 3),
     ]
     heard.clear()
