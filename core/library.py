@@ -440,9 +440,11 @@ class Library:
 
     def purge(self, dry_run: bool = False) -> ingest.PurgeReport:
         """Forget missing files and the photos no file shows any more, with the examples given
-        for them; until then a photo that comes back keeps every tag. A dry run only tells."""
+        for them; until then a photo that comes back keeps every tag. Files in a folder that
+        cannot be read now are kept (see ingest.purge for the rule). A dry run only tells."""
         with self.store.transaction():
-            report = ingest.purge(self.store, dry_run)
+            folders = [dict(f) for f in files.all_folders(self.store)]
+            report = ingest.purge(self.store, folders, dry_run)
             if report.photos and not dry_run:
                 self._refit_all()
         return report

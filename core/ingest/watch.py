@@ -108,6 +108,7 @@ def describe(report: ScanReport) -> str:
         (report.linked - report.moved, "{} copied"),
         (report.missing, "{} missing"),
         (len(report.unreadable), "{} unreadable"),
+        (report.vanished, "{} vanished while read"),
     ]
     return ", ".join(text.format(count) for count, text in counts if count)
 
