@@ -204,7 +204,10 @@ def drop_missing_files_shown_elsewhere(store: Store) -> list[DroppedFile]:
 def _purgeable(away: list[int]) -> str:
     """A condition on files: a missing file in a folder that can be read (or in none)."""
     marks = ", ".join("?" * len(away))
-    return f"(files.status = 'missing' AND (files.folder_id IS NULL OR files.folder_id NOT IN ({marks})))"
+    return (
+        "(files.status = 'missing' AND "
+        f"(files.folder_id IS NULL OR files.folder_id NOT IN ({marks})))"
+    )
 
 
 def _gone_photos(away: list[int]) -> str:
