@@ -430,6 +430,11 @@ class Library:
         if not files.set_polling(self.store, canonical_path(path), poll):
             raise UserError(f"not a library folder: {path}")
 
+    def check_database(self) -> None:
+        """Raise EnvironmentProblem when the library's database was deleted or replaced since it
+        was opened (the watcher asks between batches)."""
+        self.store.refuse_if_replaced()
+
     def folder_problem(self, path: str) -> str | None:
         """Why a library folder cannot be read now (None when it can), e.g. an unplugged drive:
         such a folder is paused, never emptied."""

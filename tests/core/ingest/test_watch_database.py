@@ -1,0 +1,61 @@
+"""A watcher whose library database is deleted or replaced while it idles stops with the one-line
+error, rather than go on (for hours, in the app) with a file nobody will read again."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from phototag.core.errors import EnvironmentProblem
+from phototag.core.ingest.watch import Batch, Stopped, Watcher
+from phototag.core.library import Library
+from tests.photos import write_photo
+
+FAST = {"settle_seconds": 0.2, "folder_check_seconds": 0.3, "poll_seconds": 0.3}
+# Bounds a hang only: the watcher checks the database at every folder check (0.3 s here).
+HANG_SECONDS = 60
+
+
+def _wait_for(events: list, kind: type) -> object:
+    deadline = time.monotonic() + HANG_SECONDS
+    while True:
+        found = [event for event in events if isinstance(event, kind)]
+        if found:
+            return found[0]
+        assert time.monotonic() < deadline, f"no {kind.__name__} after {HANG_SECONDS} s: {events}"
+        time.sleep(0.05)
+
+
+def _delete(database: Path) -> None:
+    database.unlink()
+
+
+def _replace(database: Path) -> None:
+    copy = database.with_name("copy.db")
+    shutil.copyfile(database, copy)
+    copy.replace(database)
+
+
+@pytest.mark.parametrize("swap", [_delete, _replace], ids=["deleted", "replaced"])
+def test_an_idle_watcher_stops_when_its_database_is_deleted_or_replaced(tmp_path, swap):
+    folder = tmp_path / "photos"
+    write_photo(folder / "red_0.jpg", ["red"], seed=1)
+    root = tmp_path / "library"
+    with Library(root) as library:
+        library.add_folder(folder)
+        library.scan(model="tiny-random")
+    events: list = []
+    watcher = Watcher(root, on_event=events.append, **FAST)
+    watcher.start()
+    try:
+        _wait_for(events, Batch)  # the start-up reconcile: after it, nothing is left to write
+        swap(root / "library.db")
+        stopped = _wait_for(events, Stopped)
+    finally:
+        watcher.stop(timeout=HANG_SECONDS)
+
+    assert isinstance(stopped, Stopped) and isinstance(stopped.error, EnvironmentProblem)
+    assert "was replaced or deleted" in str(stopped.error)
