@@ -11,13 +11,14 @@ from __future__ import annotations
 import os
 import sqlite3
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlite_utils
 
 from phototag.core.errors import EnvironmentProblem
+from phototag.core.store.checkpoints import Checkpoints
 
 DB_NAME = "library.db"
 BUSY_TIMEOUT_MS = 30_000
@@ -292,6 +293,7 @@ class Store:
             _refuse_if_empty(self.path)
             conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             self._identity = _file_identity(self.path)
+            self._checkpoints = Checkpoints(self.path, conn, lambda: not self._replaced())
             self.db = sqlite_utils.Database(conn)
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             conn.execute("PRAGMA foreign_keys = ON")
@@ -333,6 +335,7 @@ class Store:
             self.conn.execute("ROLLBACK")
             raise
         self.conn.execute("COMMIT")
+        self._checkpoints.committed()
 
     def _replaced(self) -> bool:
         """A `restore` (or a user) may swap or delete the database file while this process has
@@ -374,4 +377,5 @@ class Store:
             )
 
     def close(self) -> None:
+        self._checkpoints.close()
         self.conn.close()

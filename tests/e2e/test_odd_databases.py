@@ -34,8 +34,10 @@ def test_an_empty_database_file_is_refused_not_taken_for_a_new_library(tmp_path,
     result = run_process("--library", str(root), *command)
 
     assert result.code == EnvironmentProblem.exit_code, result
-    assert result.err.count("\n") == 1 and "Traceback" not in result.err, result.err
-    assert "empty file (0 bytes)" in result.err and "phototag restore" in result.err
+    assert result.err.count("\n") == 1, result.err
+    assert "Traceback" not in result.err
+    assert "empty file (0 bytes)" in result.err
+    assert "phototag restore" in result.err
     assert (root / "library.db").stat().st_size == 0
 
 
@@ -97,5 +99,6 @@ def test_watch_stops_in_one_line_when_its_database_is_deleted_or_replaced(tmp_pa
 def _wait_for(predicate, process: subprocess.Popen) -> None:
     deadline = time.monotonic() + HANG_SECONDS
     while not predicate():
-        assert process.poll() is None and time.monotonic() < deadline, "the watch stopped early"
+        assert process.poll() is None, "the watch stopped early"
+        assert time.monotonic() < deadline, "the watch did not start"
         time.sleep(0.05)

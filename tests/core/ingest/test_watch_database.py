@@ -57,5 +57,6 @@ def test_an_idle_watcher_stops_when_its_database_is_deleted_or_replaced(tmp_path
     finally:
         watcher.stop(timeout=HANG_SECONDS)
 
-    assert isinstance(stopped, Stopped) and isinstance(stopped.error, EnvironmentProblem)
+    assert isinstance(stopped, Stopped)
+    assert isinstance(stopped.error, EnvironmentProblem)
     assert "was replaced or deleted" in str(stopped.error)
