@@ -4,7 +4,6 @@ and nothing is written where nobody will read it."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 import threading
@@ -15,8 +14,8 @@ import pytest
 
 from phototag.core.errors import EnvironmentProblem
 from phototag.core.library import Library
+from tests.databases import SWAP_NAMES, SWAPS, one_photo_library
 from tests.e2e.conftest import run_process
-from tests.photos import write_photo
 
 CLI = "from phototag.cli.main import main; main()"
 # Bounds a hang only: the watcher checks the database every folder check (2 s).
@@ -61,27 +60,11 @@ def _start_watch(root: Path, folder: Path) -> tuple[subprocess.Popen, list[str]]
     return process, lines
 
 
-def _delete(database: Path) -> None:
-    database.unlink()
-
-
-def _replace(database: Path) -> None:
-    """What a restore does, by hand: a copy renamed over the file."""
-    copy = database.with_name("copy.db")
-    shutil.copyfile(database, copy)
-    copy.replace(database)
-
-
-@pytest.mark.parametrize("swap", [_delete, _replace], ids=["deleted", "replaced"])
+@pytest.mark.parametrize("swap", SWAPS, ids=SWAP_NAMES)
 def test_watch_stops_in_one_line_when_its_database_is_deleted_or_replaced(tmp_path, swap):
     """The command's side: one line and exit 2. That an idle watcher notices at all, with no
     write of its own to fail, is tests/core/ingest/test_watch_database.py."""
-    folder = tmp_path / "photos"
-    write_photo(folder / "red_0.jpg", ["red"], seed=1)
-    root = tmp_path / "library"
-    with Library(root) as library:
-        library.add_folder(folder)
-        library.scan(model="tiny-random")
+    root, folder = one_photo_library(tmp_path)
     process, _ = _start_watch(root, folder)
     try:
         swap(root / "library.db")

@@ -3,16 +3,13 @@ error, rather than go on (for hours, in the app) with a file nobody will read ag
 
 from __future__ import annotations
 
-import shutil
 import time
-from pathlib import Path
 
 import pytest
 
 from phototag.core.errors import EnvironmentProblem
 from phototag.core.ingest.watch import Batch, Stopped, Watcher
-from phototag.core.library import Library
-from tests.photos import write_photo
+from tests.databases import SWAP_NAMES, SWAPS, one_photo_library
 
 FAST = {"settle_seconds": 0.2, "folder_check_seconds": 0.3, "poll_seconds": 0.3}
 # Bounds a hang only: the watcher checks the database at every folder check (0.3 s here).
@@ -29,24 +26,9 @@ def _wait_for(events: list, kind: type) -> object:
         time.sleep(0.05)
 
 
-def _delete(database: Path) -> None:
-    database.unlink()
-
-
-def _replace(database: Path) -> None:
-    copy = database.with_name("copy.db")
-    shutil.copyfile(database, copy)
-    copy.replace(database)
-
-
-@pytest.mark.parametrize("swap", [_delete, _replace], ids=["deleted", "replaced"])
+@pytest.mark.parametrize("swap", SWAPS, ids=SWAP_NAMES)
 def test_an_idle_watcher_stops_when_its_database_is_deleted_or_replaced(tmp_path, swap):
-    folder = tmp_path / "photos"
-    write_photo(folder / "red_0.jpg", ["red"], seed=1)
-    root = tmp_path / "library"
-    with Library(root) as library:
-        library.add_folder(folder)
-        library.scan(model="tiny-random")
+    root, _ = one_photo_library(tmp_path)
     events: list = []
     watcher = Watcher(root, on_event=events.append, **FAST)
     watcher.start()
