@@ -216,6 +216,12 @@ def scan(ctx: _Context, model: str | None, weights: str | None, backend: str | N
         click.echo(f"... and {more} more unreadable files ('phototag status' lists them)", err=True)
     for path, reason in report.unavailable:
         click.echo(f"folder unavailable, its photos left as they were: {path}: {reason}", err=True)
+    if report.vanished:
+        click.echo(
+            f"{report.vanished} files vanished while being read and were left as they were; "
+            "scan again once their folder is back",
+            err=True,
+        )
     _note_if_meaningless(library)
 
 
@@ -293,10 +299,16 @@ def labels_list(ctx: _Context, as_json: bool) -> None:
         threshold = "-" if info.threshold is None else f"{info.threshold:.4f}"
         mode = "auto" if info.threshold_is_automatic else "manual"
         own = "" if info.method_is_own else " (library's)"
+        away = ""
+        if info.missing_confirmed or info.missing_rejected:
+            away = (
+                f"\t{info.missing_confirmed} confirmed, {info.missing_rejected} rejected on "
+                "missing photos (kept until 'phototag purge')"
+            )
         click.echo(
             f"{info.name}\t{info.confirmed} confirmed, {info.rejected} rejected, "
             f"{info.suggested} suggested\t{health_text(health[info.name])}"
-            f"\tthreshold {threshold} ({mode})\tmethod {info.method}{own}"
+            f"\tthreshold {threshold} ({mode})\tmethod {info.method}{own}{away}"
         )
     _note_if_meaningless(ctx.library)
 
@@ -915,7 +927,8 @@ def watch(ctx: _Context) -> None:
 @pass_context
 def purge(ctx: _Context, dry_run: bool) -> None:
     """Forget photos that are gone from disk, with the examples given for them. Until then a
-    missing photo that comes back keeps every tag."""
+    missing photo that comes back keeps every tag; photos in a folder that cannot be read now
+    (an unplugged drive) are never purged."""
     report = ctx.library.purge(dry_run=dry_run)
     if dry_run:
         for path in report.files:

@@ -49,6 +49,10 @@ class LabelInfo:
     method: str
     method_is_own: bool
     """Whether the label chose its method itself rather than following the library's."""
+    missing_confirmed: int = 0
+    missing_rejected: int = 0
+    """Decisions on photos no present file shows (a deleted file, a folder away): kept until a
+    purge, and not in `confirmed`/`rejected`, which count what `predict` shows."""
 
 
 @dataclass(frozen=True)
@@ -307,9 +311,12 @@ class Browser:
         counts = stored.example_counts(self.store)
         applied: dict[int, tuple[int, LabelHead]] = {}
         if view is not None:
-            decided = view.decisions().sum(axis=0)
+            # Only photos a present file shows, as `predict` and the browser show them.
+            index = self.file_index()
+            shown = np.unique(index.rows[index.rows >= 0])
+            decided = view.decisions()[shown].sum(axis=0)
             for column, head in enumerate(view.heads):
-                confirmed_rows = len(view.matrix.rows(head.ids(1)))
+                confirmed_rows = np.intersect1d(view.matrix.rows(head.ids(1)), shown).size
                 applied[head.label_id] = (int(decided[column]) - confirmed_rows, head)
         library_method = LIBRARY_METHOD.read(self.store)
         result = []
@@ -332,6 +339,8 @@ class Browser:
                     prompt=row.prompt,
                     method=effective_method(row.method, library_method),
                     method_is_own=row.method is not None,
+                    missing_confirmed=count.missing_confirmed,
+                    missing_rejected=count.missing_rejected,
                 )
             )
         return result

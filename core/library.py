@@ -507,6 +507,11 @@ class Library:
         if not files.set_polling(self.store, canonical_path(path), poll):
             raise UserError(f"not a library folder: {path}")
 
+    def check_database(self) -> None:
+        """Raise EnvironmentProblem when the library's database was deleted or replaced since it
+        was opened (the watcher asks between batches)."""
+        self.store.refuse_if_replaced()
+
     def folder_problem(self, path: str) -> str | None:
         """Why a library folder cannot be read now (None when it can), e.g. an unplugged drive:
         such a folder is paused, never emptied."""
@@ -517,9 +522,11 @@ class Library:
 
     def purge(self, dry_run: bool = False) -> ingest.PurgeReport:
         """Forget missing files and the photos no file shows any more, with the examples given
-        for them; until then a photo that comes back keeps every tag. A dry run only tells."""
+        for them; until then a photo that comes back keeps every tag. Files in a folder that
+        cannot be read now are kept (see ingest.purge for the rule). A dry run only tells."""
         with self.store.transaction():
-            report = ingest.purge(self.store, dry_run)
+            folders = [dict(f) for f in files.all_folders(self.store)]
+            report = ingest.purge(self.store, folders, dry_run)
             if report.photos and not dry_run:
                 self._refit_all()
         return report

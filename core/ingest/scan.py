@@ -8,7 +8,9 @@ encoder, in batches, and each batch is committed on its own, so an interrupted p
 where it stopped (a progress callback may raise to stop a pass: what was committed stays, a
 transaction in progress is rolled back).
 Every unreadable file is recorded with its reason and the pass goes on. A folder that cannot be
-read at all (an unplugged drive) is left exactly as it was and reported as unavailable.
+read at all (an unplugged drive) is left exactly as it was and reported as unavailable; so is a
+file that was listed and then vanished before it was read, since a drive pulled or a share
+unmounted mid-scan looks exactly so, file after file.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from phototag.core.atomic import file_kind
-from phototag.core.ingest.decode import is_image_path
+from phototag.core.ingest.decode import REASON_VANISHED, is_image_path
 from phototag.core.ingest.decode_pool import Pixels, decode_in_order
 from phototag.core.ingest.hashing import content_hash
 from phototag.core.ingest.pairs import Shots, is_companion_path, is_raw_path
@@ -59,6 +61,9 @@ class ScanReport:
     unavailable: list[tuple[str, str]] = field(default_factory=list)
     # RAW files that joined the JPEG of their shot (core/ingest/pairs.py), not read at all.
     paired: int = 0
+    # Files listed, then gone when read (an unmount mid-scan, or deleted meanwhile): left exactly
+    # as they were, for the next scan to settle.
+    vanished: int = 0
 
 
 @dataclass(frozen=True)
@@ -221,11 +226,14 @@ class Ingest:
         self._roots: list[str] = []
         self._moves_checked: set[int] = set()
         self._shots = Shots()
+        self._folders: dict[int, dict] = {}
+        self._unplugged: set[int] = set()
 
     def run(self, folders: list[dict], targets: list[str]) -> ScanReport:
         """Update every target (a file or folder, present or gone) inside a library folder."""
         inner_dirs = {f["path"] for f in folders} | {os.path.realpath(self.store.root)}
         self._roots = [os.path.realpath(f["path"]) for f in folders]
+        self._folders = {f["id"]: f for f in folders}
         plan: list[tuple[dict, list[str], list]] = []
         for folder, paths in self._by_folder(folders, targets):
             problem = folder_problem(self.store, folder)
@@ -291,7 +299,8 @@ class Ingest:
         self._embed_changed(changed)
         paired += self._raws_left_behind(changed, seen, folder["id"])
         self._join_pairs(folder, paired, known)
-        self._forget_vanished(known, seen)
+        if not self._is_unplugged(folder["id"]):
+            self._forget_vanished(known, seen)
 
     def _is_paired_raw(self, path: str) -> bool:
         return is_raw_path(path) and self._shots.companion(path) is not None
@@ -346,8 +355,14 @@ class Ingest:
         return next((row for row in self._rows_under(folder, path) if row.path == path), None)
 
     def _stat(self, path: Path, folder_id: int) -> _Candidate | None:
+        if folder_id in self._unplugged:
+            self._vanished(folder_id)
+            return None
         try:
             info = path.stat()
+        except FileNotFoundError:
+            self._vanished(folder_id)
+            return None
         except OSError as exc:
             self._record_unreadable(str(path), folder_id, _unreadable_reason(exc))
             return None
@@ -396,6 +411,9 @@ class Ingest:
             running: _Forward | None = None
             batch: list[tuple[_Candidate, Pixels]] = []
             for candidate, result in decoded:
+                if result == REASON_VANISHED:
+                    self._vanished(candidate.folder_id)
+                    continue
                 if isinstance(result, str):
                     self._record_unreadable(candidate.path, candidate.folder_id, result)
                     continue
@@ -422,8 +440,14 @@ class Ingest:
         Drawn lazily, a few photos ahead of the decoders, so each file is read twice in a row
         (hash, then decode) and the second read comes from the disk cache."""
         for candidate in changed:
+            if candidate.folder_id in self._unplugged:
+                self._vanished(candidate.folder_id)
+                continue
             try:
                 digest = content_hash(Path(candidate.path))
+            except FileNotFoundError:
+                self._vanished(candidate.folder_id)
+                continue
             except OSError as exc:
                 self._record_unreadable(
                     candidate.path, candidate.folder_id, _unreadable_reason(exc)
@@ -470,13 +494,39 @@ class Ingest:
 
     def _carry_examples(self, path: str, image_id: int) -> None:
         """An edited photo is new content at the same path: the labels the user gave it move to
-        the new content, unless another file still shows the old one (then they stay there)."""
-        previous = ingest_sql.present_image_at(self.store, path)
+        the new content, unless another file still shows the old one (then they stay there).
+        A path marked missing counts too: a photo edited while its folder was away (or saved by
+        deleting the old file first) comes back as new content where the old one was."""
+        previous = ingest_sql.last_image_at(self.store, path)
         if previous is None or previous == image_id:
             return
         if ingest_sql.is_shown_elsewhere(self.store, previous, path):
             return
         ingest_sql.move_examples(self.store, previous, image_id)
+
+    def _vanished(self, folder_id: int) -> None:
+        """A file listed a moment ago is gone when read. Its row is left exactly as it was, its
+        photo, embedding and decisions with it: only a listing of the whole folder (the next
+        scan's) tells a deleted file from a folder that went away. Recording it as unreadable
+        would cut the row from its photo, and an edited photo read again after the folder came
+        back would then not take its decisions along (a lazy unmount mid-scan once left 200 of
+        200 decisions on photos no file showed, for a purge to delete)."""
+        self.report.vanished += 1
+        self._is_unplugged(folder_id)
+        self._tick()
+
+    def _is_unplugged(self, folder_id: int) -> bool:
+        """Whether the folder went away during this pass (reported once; the rest of its files
+        are then left as they are, unread): the unplugged-drive case, as at the start."""
+        if folder_id in self._unplugged:
+            return True
+        folder = self._folders[folder_id]
+        problem = folder_problem(self.store, folder)
+        if problem is None:
+            return False
+        self._unplugged.add(folder_id)
+        self.report.unavailable.append((folder["path"], problem))
+        return True
 
     def _record_unreadable(self, path: str, folder_id: int, reason: str) -> None:
         with self.store.transaction():
@@ -560,13 +610,20 @@ def update(
     return Ingest(store, encoder, model_id, progress).run(list(folders), targets)
 
 
-def purge(store: Store, dry_run: bool = False) -> PurgeReport:
+def purge(store: Store, folders: Iterable[dict], dry_run: bool = False) -> PurgeReport:
     """Forget missing files, and the photos no file shows any more with every example given for
-    them. Examples are the user's decisions, so this runs only when the user asks for it."""
+    them. Examples are the user's decisions, so this runs only when the user asks for it.
+
+    The rule: a decision goes only with a photo that cannot come back. A missing file in a
+    library folder that cannot be read now (unplugged, unmounted, empty though it had photos)
+    may be on that drive, so it is kept, and so is every photo such a file showed, with its
+    decisions, until the folder is back (or removed from the library). A photo goes when every
+    file of its is missing from a folder that can be read, or it has no file at all."""
+    away = [f["id"] for f in folders if folder_problem(store, f) is not None]
     with store.transaction():
-        files = ingest_sql.missing_file_paths(store)
-        photos = ingest_sql.count_gone_photos(store)
-        examples = ingest_sql.count_examples_of_gone_photos(store)
+        files = ingest_sql.missing_file_paths(store, away)
+        photos = ingest_sql.count_gone_photos(store, away)
+        examples = ingest_sql.count_examples_of_gone_photos(store, away)
         if not dry_run:
-            ingest_sql.delete_missing_files_and_gone_photos(store)
+            ingest_sql.delete_missing_files_and_gone_photos(store, away)
     return PurgeReport(files, photos, examples)

@@ -109,6 +109,7 @@ def describe(report: ScanReport) -> str:
         (report.paired, "{} RAW paired with their JPEG"),
         (report.missing, "{} missing"),
         (len(report.unreadable), "{} unreadable"),
+        (report.vanished, "{} vanished while read"),
     ]
     return ", ".join(text.format(count) for count, text in counts if count)
 
@@ -331,7 +332,13 @@ class Watcher:
 
     def _follow_folders(self, library: Library) -> None:
         """Match the watches to the library's folders: pause the ones that cannot be read, and
-        reconcile the ones that came back or are new before their events are taken."""
+        reconcile the ones that came back or are new before their events are taken.
+
+        First, the database must still be the file opened: deleted or replaced under a running
+        watcher, it stops with the one-line error (EnvironmentProblem) rather than carry on with
+        a file nobody will read again. It does not reopen: a deleted library would come back
+        empty, and a replaced one is the user's to open again (`phototag watch`)."""
+        library.check_database()
         wanted = library.watched_folders()
         for path in [p for p, w in self._watches.items() if wanted.get(p) != w.poll]:
             self._unwatch(path)

@@ -11,13 +11,14 @@ from __future__ import annotations
 import os
 import sqlite3
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlite_utils
 
 from phototag.core.errors import EnvironmentProblem
+from phototag.core.store.checkpoints import Checkpoints
 from phototag.core.store.lock import LibraryLock
 
 DB_NAME = "library.db"
@@ -254,14 +255,54 @@ def _file_identity(path: Path) -> tuple[int, int]:
     return info.st_dev, info.st_ino
 
 
+EMPTY = (
+    "the library's database {path} is an empty file (0 bytes), so it holds none of your labels "
+    "or decisions: put a backup back with 'phototag restore FILE' (a library.db.before-restore-* "
+    "beside it is one), or move the empty file away to start a new library"
+)
+
+
 def _create_private(root: Path, database: Path) -> None:
     """The library's folder (0700) and database file (0600) when they are new: embeddings and
     labels are the user's alone. SQLite gives the -wal and -shm files the database file's own
     mode, so they are private too; exports, backups and thumbnails are written 0600 by
-    core/atomic.py's mkstemp. An existing folder keeps the mode its owner gave it."""
+    core/atomic.py's mkstemp. An existing folder keeps the mode its owner gave it.
+
+    A new database is made whole under another name (SQLite writes its first page when it is
+    switched to WAL) and linked into place, so library.db is never an empty file of ours: an
+    empty one is a truncated library, refused by _refuse_if_empty instead of silently becoming
+    a new library with nothing in it."""
     root.mkdir(mode=0o700, parents=True, exist_ok=True)
-    with suppress(FileExistsError):
-        os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    if database.exists():
+        return
+    fresh = database.with_name(f"{DB_NAME}.new-{os.getpid()}")
+    os.close(os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
+    try:
+        conn = sqlite3.connect(fresh, isolation_level=None)
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+        finally:
+            conn.close()
+        _put_in_place(fresh, database)
+    finally:
+        fresh.unlink(missing_ok=True)
+
+
+def _put_in_place(fresh: Path, database: Path) -> None:
+    """Link, so a database another process made first is never replaced (theirs is the one); a
+    file system without hard links (FAT on a USB stick) gets a rename instead."""
+    try:
+        os.link(fresh, database)
+    except FileExistsError:
+        pass
+    except OSError:
+        if not database.exists():
+            os.rename(fresh, database)
+
+
+def _refuse_if_empty(database: Path) -> None:
+    if os.stat(database).st_size == 0:
+        raise EnvironmentProblem(EMPTY.format(path=database))
 
 
 class Store:
@@ -276,6 +317,7 @@ class Store:
         self.path = root / DB_NAME
         try:
             _create_private(root, self.path)
+            _refuse_if_empty(self.path)
             # Before the database is opened, so that a restore cannot swap it in between.
             self._lock = LibraryLock.shared(root)
         except OSError as exc:
@@ -305,6 +347,7 @@ class Store:
         conn = sqlite3.connect(target, uri=uri, isolation_level=None, check_same_thread=False)
         try:
             self._identity = _file_identity(self.path)
+            self._checkpoints = Checkpoints(self.path, conn, lambda: not self._replaced())
             self.db = sqlite_utils.Database(conn)
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             conn.execute("PRAGMA foreign_keys = ON")
@@ -343,25 +386,34 @@ class Store:
         if self.read_only:
             raise EnvironmentProblem(READ_ONLY.format(root=self.root))
         self.conn.execute("BEGIN IMMEDIATE")
-        self._refuse_if_replaced()
+        if self._replaced():
+            self.conn.execute("ROLLBACK")
+            raise EnvironmentProblem(REPLACED.format(path=self.path))
         try:
             yield self.conn
         except BaseException:
             self.conn.execute("ROLLBACK")
             raise
         self.conn.execute("COMMIT")
+        self._checkpoints.committed()
 
-    def _refuse_if_replaced(self) -> None:
-        """A `restore` (or a user) may swap the database file while this process has the old
-        one open: a write would then land in a file nobody will ever read again, and a command
-        would report a decision that is lost. Checked with the write lock held, so no swap
-        can slip in between (restore swaps only while it holds the lock itself)."""
+    def _replaced(self) -> bool:
+        """A `restore` (or a user) may swap or delete the database file while this process has
+        the old one open: a write would then land in a file nobody will ever read again, and a
+        command would report a decision that is lost. Each transaction checks with the write
+        lock held, so no swap can slip in between (restore swaps only while it holds the lock
+        itself)."""
         try:
             current = _file_identity(self.path)
         except FileNotFoundError:
             current = None
-        if current != self._identity:
-            self.conn.execute("ROLLBACK")
+        return current != self._identity
+
+    def refuse_if_replaced(self) -> None:
+        """Raise the one-line error when the library's database file is no longer the one open
+        here: a long-lived process (`phototag watch`, the app's watcher) checks between its
+        writes too, so it stops when the file goes rather than at its next write."""
+        if self._replaced():
             raise EnvironmentProblem(REPLACED.format(path=self.path))
 
     def query(self, sql: str, params: tuple | dict = ()) -> list[dict]:
@@ -385,5 +437,6 @@ class Store:
             )
 
     def close(self) -> None:
+        self._checkpoints.close()
         self.conn.close()
         self._lock.release()

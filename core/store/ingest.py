@@ -79,6 +79,14 @@ def image_id_for_content(store: Store, content_hash: str) -> int | None:
     return store.scalar("SELECT id FROM images WHERE content_hash = ?", (content_hash,))
 
 
+def last_image_at(store: Store, path: str) -> int | None:
+    """The photo the file at path showed when last read, present or missing since (None for no
+    file, or an unreadable one)."""
+    return store.scalar(
+        "SELECT image_id FROM files WHERE path = ? AND status IN ('ok', 'missing')", (path,)
+    )
+
+
 def present_image_at(store: Store, path: str) -> int | None:
     """The photo a present file at path shows (None for no file, or a missing/unreadable one)."""
     return store.scalar("SELECT image_id FROM files WHERE path = ? AND status = 'ok'", (path,))
@@ -194,35 +202,48 @@ def drop_missing_files_shown_elsewhere(store: Store) -> list[DroppedFile]:
 
 # ----- purging ----------------------------------------------------------------------------
 
-# Photos that no file shows any more: every file of theirs is missing, or there is none.
-_GONE_PHOTOS = (
-    "SELECT id FROM images WHERE NOT EXISTS (SELECT 1 FROM files "
-    "WHERE files.image_id = images.id AND files.status != 'missing')"
-)
+# Each takes the ids of the library folders that cannot be read now (`away`): their missing files
+# may come back, so they are kept, and a photo one of them showed is not gone.
 
 
-def missing_file_paths(store: Store) -> list[str]:
-    return [
-        row[0]
-        for row in store.conn.execute(
-            "SELECT path FROM files WHERE status = 'missing' ORDER BY path"
-        )
-    ]
+def _purgeable(away: list[int]) -> str:
+    """A condition on files: a missing file in a folder that can be read (or in none)."""
+    marks = ", ".join("?" * len(away))
+    return (
+        "(files.status = 'missing' AND "
+        f"(files.folder_id IS NULL OR files.folder_id NOT IN ({marks})))"
+    )
 
 
-def count_gone_photos(store: Store) -> int:
-    return store.conn.execute(f"SELECT COUNT(*) FROM ({_GONE_PHOTOS})").fetchone()[0]
+def _gone_photos(away: list[int]) -> str:
+    """Photos no file shows any more, nor may show again: every file they have is purgeable."""
+    return (
+        "SELECT id FROM images WHERE NOT EXISTS (SELECT 1 FROM files "
+        f"WHERE files.image_id = images.id AND NOT {_purgeable(away)})"
+    )
 
 
-def count_examples_of_gone_photos(store: Store) -> int:
+def missing_file_paths(store: Store, away: list[int]) -> list[str]:
+    rows = store.conn.execute(
+        f"SELECT path FROM files WHERE {_purgeable(away)} ORDER BY path", away
+    )
+    return [row[0] for row in rows]
+
+
+def count_gone_photos(store: Store, away: list[int]) -> int:
+    return store.conn.execute(f"SELECT COUNT(*) FROM ({_gone_photos(away)})", away).fetchone()[0]
+
+
+def count_examples_of_gone_photos(store: Store, away: list[int]) -> int:
     return store.conn.execute(
-        f"SELECT COUNT(*) FROM examples WHERE image_id IN ({_GONE_PHOTOS})"
+        f"SELECT COUNT(*) FROM examples WHERE image_id IN ({_gone_photos(away)})", away
     ).fetchone()[0]
 
 
-def delete_missing_files_and_gone_photos(store: Store) -> None:
-    """Forget missing files, then the photos no file shows any more, with their examples."""
-    store.conn.execute(f"DELETE FROM examples WHERE image_id IN ({_GONE_PHOTOS})")
-    store.conn.execute("DELETE FROM files WHERE status = 'missing'")
+def delete_missing_files_and_gone_photos(store: Store, away: list[int]) -> None:
+    """Forget purgeable missing files, then the photos no file shows any more, with their
+    examples."""
+    store.conn.execute(f"DELETE FROM examples WHERE image_id IN ({_gone_photos(away)})", away)
+    store.conn.execute(f"DELETE FROM files WHERE {_purgeable(away)}", away)
     # Embeddings follow by cascade; nothing else refers to an image.
-    store.conn.execute(f"DELETE FROM images WHERE id IN ({_GONE_PHOTOS})")
+    store.conn.execute(f"DELETE FROM images WHERE id IN ({_gone_photos(away)})", away)

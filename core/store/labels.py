@@ -28,8 +28,12 @@ class LabelRow:
 
 @dataclass(frozen=True)
 class ExampleCounts:
+    """A label's decisions on photos a present file shows, and on missing photos apart."""
+
     confirmed: int
     rejected: int
+    missing_confirmed: int = 0
+    missing_rejected: int = 0
 
 
 @dataclass(frozen=True)
@@ -125,11 +129,17 @@ def set_label_method(conn: sqlite3.Connection, label_id: int, method: str | None
 
 
 def example_counts(store: Store) -> dict[int, ExampleCounts]:
-    """Per label id, how many photos the user confirmed and rejected."""
+    """Per label id, how many photos the user confirmed and rejected: those a present file
+    shows (what `predict` and the browser show), and apart those no present file shows (kept
+    until a purge, and back as soon as their folder is)."""
     rows = store.conn.execute(
-        "SELECT label_id, SUM(polarity = 1), SUM(polarity = -1) FROM examples GROUP BY label_id"
+        "SELECT label_id, SUM(polarity = 1 AND shown), SUM(polarity = -1 AND shown), "
+        "SUM(polarity = 1 AND NOT shown), SUM(polarity = -1 AND NOT shown) FROM ("
+        " SELECT label_id, polarity, EXISTS(SELECT 1 FROM files WHERE files.image_id = "
+        " examples.image_id AND files.status = 'ok') AS shown FROM examples"
+        ") GROUP BY label_id"
     ).fetchall()
-    return {label: ExampleCounts(int(pos or 0), int(neg or 0)) for label, pos, neg in rows}
+    return {row[0]: ExampleCounts(*(int(n or 0) for n in row[1:])) for row in rows}
 
 
 def examples_of(store: Store, label_id: int) -> dict[int, int]:

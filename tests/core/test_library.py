@@ -145,7 +145,8 @@ def test_a_deleted_file_is_missing_and_its_examples_stay(small_library):
 
     assert report.missing == 1
     assert library.status().missing == 1
-    assert next(i for i in library.labels() if i.name == "red").confirmed == 2
+    red = next(i for i in library.labels() if i.name == "red")
+    assert (red.confirmed, red.missing_confirmed) == (1, 1)
 
 
 def test_a_copy_is_the_same_photo_and_is_not_embedded_twice(small_library):
@@ -273,6 +274,21 @@ def test_an_edited_photo_keeps_the_labels_the_user_gave_it(small_library):
     assert "blue" not in labels[str(folder / "red_0.jpg")]
     assert library.purge().examples == 0
     assert next(i for i in library.labels() if i.name == "red").confirmed == 1
+
+
+def test_a_photo_edited_while_missing_takes_its_labels_along_when_it_returns(small_library):
+    library, folder = small_library
+    library.tag("red", [folder / "red_0.jpg"])
+    edited = (folder / "red_0.jpg").rename(folder.parent / "red_0.jpg")
+    assert library.scan().missing == 1
+    write_photo(edited, ["red", "yellow"], seed=999)
+    edited.rename(folder / "red_0.jpg")
+
+    library.scan()
+
+    labels = {p.path: p.labels for p in library.predictions()}
+    assert labels[str(folder / "red_0.jpg")]["red"].confirmed
+    assert library.purge().examples == 0
 
 
 def test_editing_one_of_two_copies_leaves_the_labels_with_the_untouched_copy(small_library):

@@ -60,15 +60,43 @@ def test_a_purge_forgets_photos_no_file_shows_with_their_embeddings_and_examples
         ingest_sql.mark_file_missing(store, _file(store, "/photos/gone.jpg").id)
 
     with store.transaction():
-        assert ingest_sql.missing_file_paths(store) == ["/photos/gone.jpg"]
-        assert ingest_sql.count_gone_photos(store) == 1
-        assert ingest_sql.count_examples_of_gone_photos(store) == 1
-        ingest_sql.delete_missing_files_and_gone_photos(store)
+        assert ingest_sql.missing_file_paths(store, []) == ["/photos/gone.jpg"]
+        assert ingest_sql.count_gone_photos(store, []) == 1
+        assert ingest_sql.count_examples_of_gone_photos(store, []) == 1
+        ingest_sql.delete_missing_files_and_gone_photos(store, [])
 
     assert [row[0] for row in store.conn.execute("SELECT id FROM images")] == [kept]
     assert ingest_sql.embedded_image_ids(store, MODEL_ID) == {kept}
     assert [row[0] for row in store.conn.execute("SELECT image_id FROM examples")] == [kept]
-    assert ingest_sql.missing_file_paths(store) == []
+    assert ingest_sql.missing_file_paths(store, []) == []
+
+
+def test_a_purge_keeps_missing_files_of_a_folder_away_and_the_photos_they_showed(store):
+    with store.transaction() as conn:
+        conn.execute("INSERT INTO folders(id, path, added_at) VALUES (2, '/drive', ?)", (now(),))
+    gone = _photo_at(store, "/photos/gone.jpg", "a" * 64)
+    on_drive = _photo_at(store, "/photos/on-drive.jpg", "b" * 64)
+    with store.transaction():
+        ingest_sql.record_present_file(store, "/drive/copy.jpg", 2, gone, 10, 1)
+        ingest_sql.record_present_file(store, "/drive/only.jpg", 2, on_drive, 10, 1)
+        for path in ("/photos/gone.jpg", "/photos/on-drive.jpg", "/drive/copy.jpg"):
+            ingest_sql.mark_file_missing(store, _file(store, path).id)
+        ingest_sql.delete_file(store, _file(store, "/photos/on-drive.jpg").id)
+    _give_example(store, gone)
+    _give_example(store, on_drive)
+    away = [2]
+
+    with store.transaction():
+        assert ingest_sql.missing_file_paths(store, away) == ["/photos/gone.jpg"]
+        assert ingest_sql.count_gone_photos(store, away) == 0
+        ingest_sql.delete_missing_files_and_gone_photos(store, away)
+
+    assert {row[0] for row in store.conn.execute("SELECT image_id FROM examples")} == {
+        gone,
+        on_drive,
+    }
+    assert _file(store, "/drive/copy.jpg").status == "missing"
+    assert ingest_sql.count_gone_photos(store, []) == 1
 
 
 def test_the_present_copies_of_a_photo_elsewhere_are_found_and_nothing_else(store):
@@ -114,4 +142,12 @@ def test_an_unreadable_file_shows_no_photo_and_keeps_its_reason(store):
         None,
         None,
     )
-    assert ingest_sql.present_image_at(store, "/photos/a.jpg") is None
+    assert ingest_sql.last_image_at(store, "/photos/a.jpg") is None
+
+
+def test_a_missing_file_still_names_the_photo_it_showed(store):
+    photo = _photo_at(store, "/photos/a.jpg", "a" * 64)
+    with store.transaction():
+        ingest_sql.mark_file_missing(store, _file(store, "/photos/a.jpg").id)
+
+    assert ingest_sql.last_image_at(store, "/photos/a.jpg") == photo
