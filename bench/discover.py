@@ -61,8 +61,10 @@ def main() -> None:
     parser.add_argument("--photos", type=int, default=3000)
     parser.add_argument("--seeds", type=int, default=3)
     args = parser.parse_args()
-    print(f"synthetic: {args.labels} labels, {args.photos} photos, {args.seeds} seeds; "
-          f"a label is surfaced by a group with purity >= {PURE}")
+    print(
+        f"synthetic: {args.labels} labels, {args.photos} photos, {args.seeds} seeds; "
+        f"a label is surfaced by a group with purity >= {PURE}"
+    )
     for name, method in (("hdbscan", hdbscan_groups), ("k-means", kmeans_groups)):
         found, purity, ari, seconds, sizes = [], [], [], 0.0, []
         for seed in range(args.seeds):

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from phototag.core.errors import UserError
 
@@ -43,7 +43,7 @@ class QueryError(UserError):
     def __init__(self, message: str, position: int, query: str):
         self.position = position
         where = "at the end" if position >= len(query) else f"at column {position + 1}"
-        near = "" if position >= len(query) else f" (near {query[position:position + 20]!r})"
+        near = "" if position >= len(query) else f" (near {query[position : position + 20]!r})"
         super().__init__(f"bad query: {message} {where}{near}")
 
 
@@ -207,7 +207,7 @@ class _Parser:
 
     def parse(self) -> Node:
         if self.token.kind == "end":
-            raise self.fail("the query is empty: type a label, or text:\"words\"")
+            raise self.fail('the query is empty: type a label, or text:"words"')
         node = self.either()
         if self.token.kind == ")":
             raise self.fail("this ')' has no '(' to close")
@@ -306,14 +306,16 @@ def _bound(text: str, token: Token, parser: _Parser, first: bool) -> str:
     found = _DATE.match(text)
     if found is None:
         raise parser.fail(f"{text!r} is not a date like 2023, 2023-06 or 2023-06-15", token)
-    year, month, day = (int(part) if part else None for part in found.groups())
+    year = int(found[1])
     try:
-        if month is None:
-            return date(year, 1, 1 if first else 31).replace(month=1 if first else 12).isoformat()
-        if day is None:
-            last = (date(year + month // 12, month % 12 + 1, 1) - date.resolution).day
-            return date(year, month, 1 if first else last).isoformat()
-        return date(year, month, day).isoformat()
+        if found[2] is None:
+            return date(year, 1, 1).isoformat() if first else date(year, 12, 31).isoformat()
+        month = int(found[2])
+        if found[3] is None:
+            start = date(year, month, 1)
+            after = date(year + month // 12, month % 12 + 1, 1)
+            return (start if first else after - timedelta(days=1)).isoformat()
+        return date(year, month, int(found[3])).isoformat()
     except ValueError as exc:
         raise parser.fail(f"{text!r} is not a date ({exc})", token) from None
 
@@ -325,8 +327,10 @@ def parse(query: str) -> Node:
 
 def quote(name: str) -> str:
     """A label name as a query term: bare when it can be, else quoted with escapes."""
-    if name and not any(c in _WORD_END or c in ":-\\" for c in name) and (
-        name.lower() not in KEYWORDS | UNLABELLED
+    if (
+        name
+        and not any(c in _WORD_END or c in ":-\\" for c in name)
+        and (name.lower() not in KEYWORDS | UNLABELLED)
     ):
         return name
     return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
