@@ -251,7 +251,7 @@ class _Parser:
         if self.skip("("):
             node = self.either()
             if not self.skip(")"):
-                raise self.fail(f"expected ')' to close the '(' at column {token.position + 1}")
+                raise self.fail("this '(' is never closed", token)
             return node
         if token.kind == "field":
             self.at += 1
