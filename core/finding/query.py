@@ -270,7 +270,7 @@ class _Parser:
             return token.text
         if token.kind == "end":
             raise self.fail(f"expected {what}")
-        raise self.fail(f"expected {what}, found {token.text!r} (quote a name like this)")
+        raise self.fail(f"expected {what}, found {token.text!r} (a label named so needs quotes)")
 
     def field(self, field: Token) -> Node:
         if field.text == "label":
