@@ -99,25 +99,18 @@ class Or:
 Node = Label | Text | Folder | Taken | Unlabelled | Not | And | Or
 
 
+def terms(node: Node) -> list[Node]:
+    """The leaves of a query, left to right."""
+    if isinstance(node, Not):
+        return terms(node.operand)
+    if isinstance(node, And | Or):
+        return terms(node.left) + terms(node.right)
+    return [node]
+
+
 def texts_in(node: Node) -> list[str]:
     """The texts to embed before the query can run, in order of appearance."""
-    if isinstance(node, Text):
-        return [node.text]
-    if isinstance(node, Not):
-        return texts_in(node.operand)
-    if isinstance(node, And | Or):
-        return texts_in(node.left) + texts_in(node.right)
-    return []
-
-
-def labels_in(node: Node) -> list[str]:
-    if isinstance(node, Label):
-        return [node.name]
-    if isinstance(node, Not):
-        return labels_in(node.operand)
-    if isinstance(node, And | Or):
-        return labels_in(node.left) + labels_in(node.right)
-    return []
+    return [term.text for term in terms(node) if isinstance(term, Text)]
 
 
 # ----- tokens --------------------------------------------------------------------------------

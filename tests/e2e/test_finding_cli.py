@@ -69,12 +69,14 @@ def test_mistakes_exit_1_with_one_line(tagged, args, message):
 
 
 def test_albums_save_list_show_export_and_remove(tagged, tmp_path):
-    phototag, made = tagged
+    phototag, _made = tagged
     saved = phototag("albums", "save", "Not NY", 'red AND NOT "New York"')
-    assert saved.code == 0 and saved.out.startswith("saved album Not NY:")
+    assert saved.code == 0
+    assert saved.out.startswith("saved album Not NY:")
     (album,) = _lines(phototag("albums", "list", "--json"))
     assert set(album) == {"name", "query", "count", "problem"}
-    assert album["name"] == "Not NY" and album["problem"] is None
+    assert album["name"] == "Not NY"
+    assert album["problem"] is None
     shown = {r["path"] for r in _lines(phototag("albums", "show", "Not NY", "--json"))}
     assert len(shown) == album["count"]
     assert shown == {r["path"] for r in _lines(phototag("find", 'red -"New York"', "--json"))}
@@ -93,7 +95,7 @@ def test_albums_save_list_show_export_and_remove(tagged, tmp_path):
 
 
 def test_discover_json_lines_name_groups_of_unlabelled_photos(tagged):
-    phototag, made = tagged
+    phototag, _made = tagged
     groups = _lines(phototag("discover", "--json"))
     assert groups
     labelled = {r["path"] for r in _lines(phototag("find", 'red OR "New York"', "--json"))}

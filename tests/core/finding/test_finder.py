@@ -178,7 +178,8 @@ def test_a_malformed_album_is_never_saved_and_removing_one_touches_no_label(tagg
     assert [(a.name, a.query) for a in library.albums()] == [("Reds", "confirmed:red")]
     labels_before = library.labels()
     library.remove_album("REDS")
-    assert library.albums() == [] and library.labels() == labels_before
+    assert library.albums() == []
+    assert library.labels() == labels_before
     with pytest.raises(UserError, match="no album named"):
         library.remove_album("Reds")
 
@@ -188,7 +189,8 @@ def test_an_album_naming_a_deleted_label_says_so_instead_of_failing(tagged):
     library.save_album("Skies", '"blue sky"')
     library.remove_label("blue sky")
     (album,) = library.albums()
-    assert album.count is None and "no label named 'blue sky'" in album.problem
+    assert album.count is None
+    assert "no label named 'blue sky'" in album.problem
 
 
 def test_album_texts_can_be_embedded_elsewhere_and_remembered(tagged):

@@ -15,9 +15,9 @@ from phototag.core.finding.query import (
     Taken,
     Text,
     Unlabelled,
-    labels_in,
     parse,
     quote,
+    terms,
     texts_in,
 )
 
@@ -74,7 +74,7 @@ def test_taken_ranges_cover_whole_years_months_and_days(text, start, end):
 def test_texts_and_labels_are_listed_in_order():
     tree = parse('text:beach a OR NOT (b text:"sun set")')
     assert texts_in(tree) == ["beach", "sun set"]
-    assert labels_in(tree) == ["a", "b"]
+    assert [t.name for t in terms(tree) if isinstance(t, Label)] == ["a", "b"]
 
 
 @pytest.mark.parametrize(
