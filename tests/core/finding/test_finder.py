@@ -255,6 +255,10 @@ def test_min_score_is_the_user_s_own_cut_off(tagged, photo_set):
             if score.confirmed or (score.score >= 0.3 and not (name == "red" and path == rejected))
         }
         assert set(above[path]) == expected
+    anything = {p.path: p.labels for p in library.predictions(min_score=0.0)}
+    assert "red" in every[rejected]
+    assert "red" not in anything[rejected]  # the user said no: no cut-off brings it back
+    assert set(anything[str(made["red"][5])]) == {"red", "blue sky"}
     with pytest.raises(UserError, match="between 0 and 1"):
         list(library.predictions(min_score=2))
     with pytest.raises(UserError, match="not both"):
