@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -57,6 +58,8 @@ class AlbumDialog(QDialog):
         self.query = QLineEdit(query)
         self.query.setPlaceholderText('e.g. Rex AND NOT "New York" AND taken:2023-06..2023-08')
         self.query.setMinimumWidth(460)
+        for field in (self.name, self.query):
+            field.setMinimumHeight(30)
         hint = QLabel(QUERY_HELP)
         hint.setObjectName("muted")
         hint.setWordWrap(True)
@@ -109,11 +112,14 @@ class GroupOffer(QFrame):
         spark.setPixmap(icon("sparkle", "accent").pixmap(20, 20))
         self.text = QLabel()
         self.text.setObjectName("offerText")
+        # It may shrink (elided by the frame) rather than widen the window past the screen.
+        self.text.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.text.setMinimumWidth(140)
         self.show_button = QPushButton("Show them")
         self.show_button.clicked.connect(self.showRequested)
         self.name = QLineEdit()
-        self.name.setPlaceholderText("Name for the selected photos")
-        self.name.setMinimumWidth(220)
+        self.name.setPlaceholderText("A name, e.g. Snow")
+        self.name.setMinimumWidth(180)
         self.name.returnPressed.connect(self._create)
         self.create = QPushButton(icon("tag", "text"), "Create Label")
         self.create.setObjectName("primary")

@@ -53,6 +53,15 @@ def main() -> None:
     _settle(app, window, 1.5)
     window.grab().save(str(args.out / "smart-album.png"))
 
+    window.finding.new_album()
+    dialog = window.finding.dialog
+    dialog.name.setText("Summer with the sea")
+    dialog.query.setText('Sea AND (taken:2023-06..2023-08 OR "Sunset"')
+    dialog._try_save()
+    _settle(app, window, 0.5)
+    dialog.grab().save(str(args.out / "album-dialog.png"))
+    dialog.reject()
+
     window.finding.discover()
     _wait(app, lambda: window.finding.discover_task is None, 300)
     window.finding.offer.show_button.click()

@@ -169,9 +169,11 @@ class Finder:
         """Every album with its live count; without `embed`, albums whose texts were not
         embedded yet get no count (the GUI embeds them on its model thread first)."""
         found = []
+        facts = self._facts(embed)  # read once for every album: a sidebar refresh stays cheap
         for row in albums_store.all_albums(self.store):
             try:
-                found.append(Album(row.name, row.query, len(self.find(row.query, embed))))
+                held = int(matches(parse(row.query), facts).sum())
+                found.append(Album(row.name, row.query, held))
             except _NeedsText as missing:
                 found.append(Album(row.name, row.query, None, f"needs {missing.text!r} embedded"))
             except UserError as exc:
