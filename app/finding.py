@@ -176,6 +176,7 @@ class FindingControls(QObject):
         self.group_at = 0
         self.discover_task: Task | None = None
         self._texts_task: Task | None = None
+        self._after_texts: list[Callable[[], None]] = []
         self.offer = GroupOffer()
         self.more_like_this_action = QAction(icon("sparkle", "text"), "More Like This", self)
         self.more_like_this_action.setToolTip("Photos that look like the selected ones")
@@ -267,11 +268,15 @@ class FindingControls(QObject):
             return
         if missing:
             self._notify("Reading the album's words with the model…")
-            self._embed_texts(missing, lambda: self._open_view("album", name, ()))
+            self._embed_texts(missing, lambda: self.open_album(name))  # checks again then
             return
         self._open_view("album", name, ())
 
     def _embed_texts(self, texts: list[str], then: Callable[[], None]) -> None:
+        """Embed texts on a task, then call `then` (each caller's, when one task is already
+        running: it may carry their texts too, and `then` checks again)."""
+        if then not in self._after_texts:
+            self._after_texts.append(then)
         if self._texts_task is not None:
             return
         root = self.library.root
@@ -282,12 +287,14 @@ class FindingControls(QObject):
 
         def done(vectors, error) -> None:
             self._texts_task = None
+            waiting, self._after_texts = self._after_texts, []
             if error is not None:
                 self._notify(failure(error)[1])
                 return
             for text, vector in vectors.items():
                 self.library.remember_text(text, vector)
-            then()
+            for call in waiting:
+                call()
 
         self._texts_task = run_task(embed, done, parent=self)
 

@@ -145,3 +145,26 @@ def test_a_proposed_group_becomes_a_label_of_the_photos_left_selected(
     assert confirmed == set(group) - {misfit}
     assert window.view.kind == "label"
     assert window.view.key == "meadow"
+
+
+def test_an_album_that_searches_by_text_is_embedded_off_the_gui_thread_then_shown(
+    qtbot, open_window, library_dir
+):
+    window = open_window(library_dir)
+
+    def fill(dialog):
+        qtbot.keyClicks(dialog.name, "Reddish")
+        qtbot.keyClicks(dialog.query, 'text:"a red photo"')
+        dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Save).click()
+
+    answered = answer_next_dialog(qtbot, fill)
+    menu_bar_action(window, "Labels", "New Smart Album…").trigger()
+    qtbot.waitUntil(lambda: answered == [True], timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: window.view.kind == "album", timeout=TIMEOUT_MS)
+    with Library(library_dir) as library:
+        expected = library.find('text:"a red photo"')
+    assert [(p.path, p.score) for p in window.photo_model.photos()] == [
+        (p.path, p.score) for p in expected
+    ]
+    item = window.sidebar.item_for("album", "Reddish")
+    qtbot.waitUntil(lambda: item.data(0, COUNTS) == (len(expected),), timeout=TIMEOUT_MS)
