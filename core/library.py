@@ -192,6 +192,7 @@ class Library:
             raise UserError(f"a label named {clash.name!r} already exists")
         stored.rename_label(self.store, row.id, cleaned)
         self._labels.rename_label(row.id, cleaned)
+        self._finder.follow_rename(row.name, cleaned)
         return cleaned
 
     def set_threshold(self, name: str, threshold: float | None) -> None:

@@ -15,7 +15,7 @@ from phototag.core.browsing import FileIndex, PhotoRef
 from phototag.core.errors import UserError
 from phototag.core.finding import discover as discovery
 from phototag.core.finding.match import Facts, matches, ranked
-from phototag.core.finding.query import parse, texts_in
+from phototag.core.finding.query import parse, rename_label, texts_in
 from phototag.core.finding.similar import direction
 from phototag.core.labels.names import require_label
 from phototag.core.labels.state import ModelView
@@ -158,6 +158,13 @@ class Finder:
         """Only the saved query goes; no photo and no label is touched."""
         if not albums_store.delete_album(self.store, name.strip()):
             raise UserError(f"no album named {name!r} (see 'phototag albums list')")
+
+    def follow_rename(self, old: str, new: str) -> None:
+        """A renamed label keeps its albums: their queries name it by its new name."""
+        for row in albums_store.all_albums(self.store):
+            renamed = rename_label(row.query, old, new)
+            if renamed != row.query:
+                albums_store.save_album(self.store, row.name, renamed)
 
     def album_query(self, name: str) -> str:
         row = albums_store.album_named(self.store, name.strip())

@@ -121,6 +121,7 @@ class Token:
     kind: str  # "(" | ")" | "-" | "word" | "quoted" | "field" | "end"
     text: str
     position: int
+    end: int  # where the token's source text ends (quotes and escapes included)
 
 
 def tokenize(query: str) -> list[Token]:
@@ -131,19 +132,19 @@ def tokenize(query: str) -> list[Token]:
         if char.isspace():
             position += 1
         elif char in "()":
-            tokens.append(Token(char, char, position))
+            tokens.append(Token(char, char, position, position + 1))
             position += 1
         elif char == "-" and not tokens_end_in_field(tokens):
-            tokens.append(Token("-", char, position))
+            tokens.append(Token("-", char, position, position + 1))
             position += 1
         elif char in "\"'":
             text, position_after = _quoted(query, position)
-            tokens.append(Token("quoted", text, position))
+            tokens.append(Token("quoted", text, position, position_after))
             position = position_after
         else:
             tokens.append(_word_or_field(query, position))
-            position = tokens[-1].position + len(tokens[-1].text) + (tokens[-1].kind == "field")
-    tokens.append(Token("end", "", len(query)))
+            position = tokens[-1].end
+    tokens.append(Token("end", "", len(query), len(query)))
     return tokens
 
 
@@ -171,9 +172,9 @@ def _word_or_field(query: str, start: int) -> Token:
     end = start
     while end < len(query) and query[end] not in _WORD_END:
         if query[end] == ":" and query[start:end].lower() in FIELDS:
-            return Token("field", query[start:end].lower(), start)
+            return Token("field", query[start:end].lower(), start, end + 1)
         end += 1
-    return Token("word", query[start:end], start)
+    return Token("word", query[start:end], start, end)
 
 
 # ----- the parser ----------------------------------------------------------------------------
@@ -184,6 +185,7 @@ class _Parser:
         self.query = query
         self.tokens = tokenize(query)
         self.at = 0
+        self.label_tokens: list[Token] = []  # where each label name was written
 
     @property
     def token(self) -> Token:
@@ -252,7 +254,13 @@ class _Parser:
         if token.kind == "word" and token.text.lower() in UNLABELLED:
             self.at += 1
             return Unlabelled()
-        return Label(self.value("a label name"))
+        return Label(self.label_value("a label name"))
+
+    def label_value(self, what: str) -> str:
+        token = self.token
+        name = self.value(what)
+        self.label_tokens.append(token)
+        return name
 
     def value(self, what: str) -> str:
         token = self.token
@@ -267,9 +275,10 @@ class _Parser:
 
     def field(self, field: Token) -> Node:
         if field.text == "label":
-            return Label(self.value("a label name after 'label:'"))
+            return Label(self.label_value("a label name after 'label:'"))
         if field.text == "confirmed":
-            return Label(self.value("a label name after 'confirmed:'"), confirmed_only=True)
+            name = self.label_value("a label name after 'confirmed:'")
+            return Label(name, confirmed_only=True)
         if field.text == "text":
             return Text(self.value("what to search for after 'text:'"))
         if field.text == "folder":
@@ -316,6 +325,17 @@ def _bound(text: str, token: Token, parser: _Parser, first: bool) -> str:
 def parse(query: str) -> Node:
     """The tree of a query, or a QueryError naming the column where it went wrong."""
     return _Parser(query).parse()
+
+
+def rename_label(query: str, old: str, new: str) -> str:
+    """The query with every term naming label `old` (in any case, as label names compare)
+    naming `new`; the rest of the text stays as the user wrote it."""
+    parser = _Parser(query)
+    parser.parse()
+    for token in reversed(parser.label_tokens):
+        if token.text.casefold() == old.casefold():
+            query = query[: token.position] + quote(new) + query[token.end :]
+    return query
 
 
 def quote(name: str) -> str:

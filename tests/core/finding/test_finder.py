@@ -184,6 +184,15 @@ def test_a_malformed_album_is_never_saved_and_removing_one_touches_no_label(tagg
         library.remove_album("Reds")
 
 
+def test_an_album_follows_its_label_when_the_label_is_renamed(tagged):
+    library, _ = tagged
+    library.save_album("Skies", 'confirmed:"blue sky" OR red')
+    before = names(library.album_photos("Skies"))
+    library.rename_label("Blue Sky", "azure")
+    assert library.album_query("Skies") == "confirmed:azure OR red"
+    assert names(library.album_photos("Skies")) == before
+
+
 def test_an_album_naming_a_deleted_label_says_so_instead_of_failing(tagged):
     library, _ = tagged
     library.save_album("Skies", '"blue sky"')

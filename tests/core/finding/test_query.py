@@ -17,6 +17,7 @@ from phototag.core.finding.query import (
     Unlabelled,
     parse,
     quote,
+    rename_label,
     terms,
     texts_in,
 )
@@ -106,3 +107,11 @@ def test_the_column_is_where_the_mistake_is():
         parse("a AND (b OR OR c)")
     assert raised.value.position == 12
     assert "at column 13 (near 'OR c)')" in str(raised.value)
+
+
+def test_renaming_a_label_rewrites_only_its_terms_and_keeps_the_rest_as_written():
+    query = 'Rex  AND NOT confirmed:"rex" OR text:"Rex at the beach" OR "Rexy"'
+    assert rename_label(query, "REX", "Big dog") == (
+        '"Big dog"  AND NOT confirmed:"Big dog" OR text:"Rex at the beach" OR "Rexy"'
+    )
+    assert parse(rename_label("a b", "b", 'say "hi"')) == And(Label("a"), Label('say "hi"'))
