@@ -4,10 +4,12 @@ scikit-learn's HDBSCAN (already a dependency, so nothing new to install; the sep
 `hdbscan` package on PyPI is the same algorithm with a C build of its own) rather than k-means:
 k-means must be told how many groups there are and puts every photo in one, misfits included,
 whereas HDBSCAN finds dense groups of any number and leaves the scattered photos out as noise,
-which is what "these look alike" needs. Embeddings are first reduced to PCA_DIMS dimensions:
-HDBSCAN's neighbour search degrades in CLIP's 512 (4,000 photos: 16 s at 512 dimensions, 1.4 s
-after PCA to 24, measured here with load average 2.7), and at most SAMPLE photos are
-clustered (10,000: 3 s). A named group then spreads to the rest of the library on its own: the
+which is what "these look alike" needs: on the synthetic benchmark its top 10 groups surface
+8.7 of 16 true labels at purity 0.8 or more, against 4.7 for k-means with k = 10
+(`bench/discover.py`). Embeddings are first reduced to PCA_DIMS dimensions: HDBSCAN's
+neighbour search degrades in CLIP's 512 (4,000 photos: 35.1 s as they are, 2.7 s after PCA to
+24, by `bench/discover.py --timing` at load average 16), and at most SAMPLE photos are
+clustered. A named group then spreads to the rest of the library on its own: the
 label it becomes suggests itself on every similar photo.
 """
 
