@@ -442,8 +442,9 @@ class Library:
     def query_texts(self, queries: Iterable[str] | None = None) -> list[str]:
         """Texts these queries (None: every album's) search by meaning that are not embedded
         yet: the GUI embeds them on its model thread and hands them to remember_text."""
-        chosen = [a.query for a in self._finder.albums(embed=False)] if queries is None else queries
-        return self._finder.texts_to_embed(chosen)
+        return self._finder.texts_to_embed(
+            self._finder.saved_queries() if queries is None else queries
+        )
 
     def remember_text(self, text: str, vector: np.ndarray) -> None:
         self._finder.remember_text(text, vector)

@@ -166,6 +166,9 @@ class Finder:
             if renamed != row.query:
                 albums_store.save_album(self.store, row.name, renamed)
 
+    def saved_queries(self) -> list[str]:
+        return [row.query for row in albums_store.all_albums(self.store)]
+
     def album_query(self, name: str) -> str:
         row = albums_store.album_named(self.store, name.strip())
         if row is None:
