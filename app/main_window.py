@@ -487,6 +487,7 @@ class MainWindow(QMainWindow):
             self.sidebar.select(kind, key)
         else:
             self.sidebar.setCurrentItem(None)  # the sidebar has no entry for these views
+            self.sidebar.clearSelection()
         self.sidebar.blockSignals(False)
         if kind == "group":
             self.grid.selectAll()

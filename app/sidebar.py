@@ -114,6 +114,7 @@ class Sidebar(QTreeWidget):
     def set_contents(self, photos: int, folders: list[Folder], labels: list[LabelInfo]) -> None:
         """Rebuild folders and labels, keeping the current choice."""
         kind, key = self.current()
+        chosen = self.currentItem() is not None  # a finding view has no entry: keep none
         self.blockSignals(True)
         self._all.setData(0, COUNTS, (photos,))
         self._folders.takeChildren()
@@ -134,12 +135,14 @@ class Sidebar(QTreeWidget):
             hint = self._entry(self._labels, "Select photos, type a label", None, "section", None)
             hint.setForeground(0, color("muted"))
         self.expandAll()
-        self.select(kind, key)
+        if chosen:
+            self.select(kind, key)
         self.blockSignals(False)
 
     def set_albums(self, albums: list[Album]) -> None:
         """Rebuild the albums with their live counts (none while a text is being embedded)."""
         kind, key = self.current()
+        chosen = self.currentItem() is not None  # a finding view has no entry: keep none
         self.blockSignals(True)
         self._albums.takeChildren()
         for album in albums:
@@ -152,7 +155,8 @@ class Sidebar(QTreeWidget):
             hint = self._entry(self._albums, "Labels ▸ New Smart Album…", None, "section", None)
             hint.setForeground(0, color("muted"))
         self._albums.setExpanded(True)
-        self.select(kind, key)
+        if chosen:
+            self.select(kind, key)
         self.blockSignals(False)
 
     def select(self, kind: str, key: str | None) -> None:

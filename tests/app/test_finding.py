@@ -44,6 +44,7 @@ def test_more_like_this_from_the_context_menu_shows_the_most_alike_first(
         expected = library.similar([seed])
     assert [(p.path, p.score) for p in shown] == [(p.path, p.score) for p in expected]
     assert window.header.title.text() == "More like green_00.jpg"
+    assert not window.sidebar.selectedItems()  # no sidebar entry claims this view
     assert "most alike first" in window.header.subtitle.text()
     top = {p.path for p in shown[:6]}
     assert top <= {str(p) for key in ("green", "red+green", "green+blue") for p in made[key]}
