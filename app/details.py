@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPushButton,
     QScrollArea,
     QSizePolicy,
     QToolButton,
@@ -105,6 +106,7 @@ class LabelRow(QWidget):
 class DetailsPane(QScrollArea):
     tagRequested = Signal(str)  # noqa: N815
     decisionRequested = Signal(str, str)  # noqa: N815
+    similarRequested = Signal()  # noqa: N815  (more like the selected photos)
 
     def __init__(self, loader: ThumbnailLoader, parent=None):
         super().__init__(parent)
@@ -131,6 +133,10 @@ class DetailsPane(QScrollArea):
         self.subtitle.setObjectName("muted")
         self.subtitle.setWordWrap(True)
         self.subtitle.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.more_like_this = QPushButton(icon("sparkle", "accent"), "More like this")
+        self.more_like_this.setObjectName("moreLikeThis")
+        self.more_like_this.setToolTip("Photos that look like the selected ones, most alike first")
+        self.more_like_this.clicked.connect(self.similarRequested)
         self.facts = QFormLayout()
         self.facts.setHorizontalSpacing(14)
         self.facts.setVerticalSpacing(4)
@@ -153,7 +159,7 @@ class DetailsPane(QScrollArea):
         )
         self.teach_hint.setObjectName("muted")
         self.teach_hint.setWordWrap(True)
-        for widget in (self.preview, self.title, self.subtitle):
+        for widget in (self.preview, self.title, self.subtitle, self.more_like_this):
             layout.addWidget(widget)
         layout.addLayout(self.facts)
         layout.addSpacing(6)
@@ -182,6 +188,7 @@ class DetailsPane(QScrollArea):
         self._set_facts([])
         self._set_labels(None)
         self._set_teaching(False)
+        self.more_like_this.hide()
 
     def show_many(self, count: int) -> None:
         self._shown_hash = None
@@ -191,6 +198,7 @@ class DetailsPane(QScrollArea):
         self._set_facts([])
         self._set_labels(None)
         self._set_teaching(True)
+        self.more_like_this.show()
 
     def show_photo(self, photo: PhotoDetails) -> None:
         path = Path(photo.path)
@@ -210,6 +218,7 @@ class DetailsPane(QScrollArea):
         self._set_facts(facts)
         self._set_labels(photo.labels)
         self._set_teaching(True)
+        self.more_like_this.show()
 
     # ----- pieces -----------------------------------------------------------------------------
 

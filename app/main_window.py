@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 
 from phototag.app import dialogs
 from phototag.app.details import DetailsPane
+from phototag.app.finding import FOUND_KINDS, FindingControls
 from phototag.app.grid import GAP, THUMBNAIL_CELL, PhotoGrid
 from phototag.app.header import ViewHeader
 from phototag.app.model_menu import ModelControls
@@ -81,11 +82,13 @@ MESSAGE_MS = 10_000
 
 @dataclass
 class View:
-    """What the grid shows: the library, a folder or a label's review (one section of it)."""
+    """What the grid shows: the library, a folder, a label's review (one section of it), or
+    a finding view: photos like `paths`, an album, a group of look-alikes (app/finding.py)."""
 
-    kind: str = "all"  # "all" | "folder" | "label"
+    kind: str = "all"  # "all" | "folder" | "label" | "similar" | "album" | "group"
     key: str | None = None
     section: str = "suggested"
+    paths: tuple[str, ...] = ()
 
 
 class MainWindow(QMainWindow):
@@ -138,6 +141,10 @@ class MainWindow(QMainWindow):
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(0)
         column.addWidget(self.header)
+        self.finding = FindingControls(
+            self.library, self, self._open_found, self.refresh_albums, self.notify
+        )
+        column.addWidget(self.finding.offer)
         column.addWidget(self.grid, 1)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("mainSplitter")
@@ -233,6 +240,8 @@ class MainWindow(QMainWindow):
         )
         edit.addSeparator()
         edit.addAction("&Find…", QKeySequence.StandardKey.Find, self._focus_search)
+        self.finding.more_like_this_action.setShortcut(QKeySequence("Ctrl+M"))
+        edit.addAction(self.finding.more_like_this_action)
 
         view = bar.addMenu("&View")
         view.addAction(
@@ -263,6 +272,11 @@ class MainWindow(QMainWindow):
         self.sidebar.allChosen.connect(lambda: self._open(View("all")))
         self.sidebar.folderChosen.connect(lambda path: self._open(View("folder", path)))
         self.sidebar.labelChosen.connect(self._open_label)
+        self.sidebar.albumChosen.connect(self.finding.open_album)
+        self.details.similarRequested.connect(self._more_like_selected)
+        self.finding.more_like_this_action.triggered.connect(self._more_like_selected)
+        self.finding.new_album_action.triggered.connect(lambda: self.finding.new_album())
+        self.finding.offer.nameChosen.connect(self._name_group)
         self.sidebar.photosDropped.connect(self.tag_paths)
         self.sidebar.customContextMenuRequested.connect(self._sidebar_menu)
         self.grid.selectionModel().selectionChanged.connect(self._selection_changed)
@@ -308,7 +322,8 @@ class MainWindow(QMainWindow):
         if self.view.kind == "label" and self.view.key not in names:
             self.view = View()
         self._fill_sidebar(folders, labels)
-        self.sidebar.select(self.view.kind, self.view.key)
+        if self.view.kind not in ("similar", "group"):
+            self.sidebar.select(self.view.kind, self.view.key)
         self.details.set_label_names(names)
         self.label_filter.set_labels(names)
         self._show_model_note()
@@ -328,12 +343,20 @@ class MainWindow(QMainWindow):
     def _fill_sidebar(self, folders, labels) -> None:
         self._health = {h.name: h for h in self.library.label_health()}
         self.sidebar.set_contents(sum(f.files for f in folders), folders, labels, self._health)
+        self.refresh_albums()
         self.undo_controls.update()
 
     def _reversed(self, message: str) -> None:
         """After an undo or a redo: labels may have come back, gone or changed names."""
         self.refresh_all()
         self.notify(message)
+
+    def refresh_albums(self) -> None:
+        """The sidebar's smart albums with their live counts."""
+        albums = self.finding.albums()
+        if self.view.kind == "album" and self.view.key not in [a.name for a in albums]:
+            self.view = View()
+        self.sidebar.set_albums(albums)
 
     def refresh_view(self, same_view: bool = True) -> None:
         """Fill the grid for the current view; on the same view keep selection and scroll."""
@@ -356,6 +379,14 @@ class MainWindow(QMainWindow):
         if self.query is not None:
             found = self.library.search(self.query[1], all_of, any_of, folder)
             return found, self._focus_marks(), None
+        if self.view.kind in FOUND_KINDS:
+            view = self.view
+            found, similarity = self.finding.photos(
+                view.kind, view.key, view.paths, (all_of, any_of)
+            )
+            marks = self._focus_marks() if view.kind == "album" else {}
+            marks.update(similarity)
+            return found, marks, None
         if self.view.kind == "label":
             review = self.library.review(self.view.key)
             self._to_help = [
@@ -390,6 +421,10 @@ class MainWindow(QMainWindow):
             title = review.label
             health = self._health.get(review.label)
             subtitle = "" if health is None else health_summary(health)
+        elif self.view.kind in FOUND_KINDS:
+            title, subtitle, _, _ = self.finding.describe(
+                self.view.kind, self.view.key, self.view.paths, count
+            )
         elif self.view.kind == "folder":
             title = Path(self.view.key).name
             subtitle = f"{count:,} photos in {self.view.key}"
@@ -398,7 +433,7 @@ class MainWindow(QMainWindow):
             subtitle = f"{count:,} photos"
         if filters and review is None:
             subtitle += f" · {filters}"
-        if self.focus_label and review is None:
+        if self.focus_label and review is None and self.view.kind not in ("similar", "group"):
             subtitle += f" · {self.focus_label} highlighted"
         self.header.show_view(title, subtitle, self.query is not None, review is not None)
         self._set_empty_text(review)
@@ -406,6 +441,9 @@ class MainWindow(QMainWindow):
     def _set_empty_text(self, review: LabelReview | None) -> None:
         if self.query is not None:
             self.grid.set_empty_text("No matches", "Try other words, or clear the label filter.")
+        elif self.view.kind in FOUND_KINDS:
+            view = self.view
+            self.grid.set_empty_text(*self.finding.describe(view.kind, view.key, view.paths, 0)[2:])
         elif review is not None:
             hints = {
                 "suggested": "Nothing above the threshold yet. Decide the photos in Help this "
@@ -448,6 +486,7 @@ class MainWindow(QMainWindow):
                 self.details.show_photo(self.library.photo(paths[0]))
             except PhototagError:
                 self.details.show_nothing()
+        self.finding.more_like_this_action.setEnabled(bool(paths))
         can_decide = bool(paths) and self._decision_label() is not None
         self.confirm_action.setEnabled(can_decide)
         self.reject_action.setEnabled(can_decide)
@@ -467,6 +506,34 @@ class MainWindow(QMainWindow):
     def _open(self, view: View) -> None:
         self.view = view
         self.refresh_view(same_view=False)
+
+    def _open_found(self, kind: str, key: str | None, paths: tuple[str, ...]) -> None:
+        """A finding view; a group opens with every photo selected, to deselect misfits."""
+        self.query = None
+        self.search_box.reset()
+        self._open(View(kind, key, paths=paths))
+        self.sidebar.blockSignals(True)
+        if kind == "album":
+            self.sidebar.select(kind, key)
+        else:
+            self.sidebar.setCurrentItem(None)  # the sidebar has no entry for these views
+            self.sidebar.clearSelection()
+        self.sidebar.blockSignals(False)
+        if kind == "group":
+            self.grid.selectAll()
+
+    def _more_like_selected(self) -> None:
+        self.finding.more_like(self.grid.selected_paths())
+
+    def _name_group(self, name: str) -> None:
+        paths = self.grid.selected_paths()
+        if self.view.kind != "group" or not paths:
+            self.notify("Select the photos of the group that belong together first.")
+            return
+        self.tag_paths(name, paths)
+        self.finding.named()
+        label = self.focus_label or name
+        self.sidebar.select("label", label)
 
     def _open_label(self, name: str) -> None:
         self.focus_label = name
@@ -849,6 +916,7 @@ class MainWindow(QMainWindow):
         if not paths:
             return
         menu = QMenu(self)
+        menu.addAction(self.finding.more_like_this_action)
         tag_menu = menu.addMenu(icon("tag"), "Tag As")
         for info in self.library.labels():
             tag_menu.addAction(info.name, lambda n=info.name: self.tag_paths(n, paths))
@@ -869,10 +937,18 @@ class MainWindow(QMainWindow):
     def _sidebar_menu(self, position) -> None:
         label = self.sidebar.label_at(position)
         folder = self.sidebar.folder_at(position)
+        album = self.sidebar.album_at(position)
         menu = QMenu(self)
-        if label is not None:
+        if album is not None:
+            menu.addAction("Edit Album…", lambda: self.finding.edit_album(album))
+            menu.addSeparator()
+            menu.addAction("Delete Album", lambda: self._delete_album(album))
+        elif label is not None:
             menu.addAction("Rename…", lambda: self.rename_label(label))
             menu.addAction("Automatic Threshold", lambda: self._reset_threshold(label))
+            menu.addAction(
+                "New Smart Album from Label…", lambda: self.finding.album_from_label(label)
+            )
             self.model_controls.add_label_menu(menu, label)
             menu.addSeparator()
             menu.addAction("Delete Label…", lambda: self.delete_label(label))
@@ -880,11 +956,20 @@ class MainWindow(QMainWindow):
             menu.addAction("Scan Again", self.start_scan)
             menu.addAction("Remove from Library…", lambda: self.remove_folder(folder))
         else:
-            return
+            menu.addAction(self.finding.new_album_action)
         menu.popup(self.sidebar.viewport().mapToGlobal(position))
+
+    def _delete_album(self, name: str) -> None:
+        """Only the saved query goes: no photo and no label changes, so no question asked."""
+        self.library.remove_album(name)
+        self.refresh_albums()
+        self.notify(f"Deleted the album {name}; its photos and labels are untouched.")
 
     def _fill_labels_menu(self) -> None:
         self.labels_menu.clear()
+        self.labels_menu.addAction(self.finding.new_album_action)
+        self.labels_menu.addAction(self.finding.discover_action)
+        self.labels_menu.addSeparator()
         labels = self.library.labels()
         if not labels:
             self.labels_menu.addAction("Select photos and type a label to create one").setEnabled(
@@ -983,6 +1068,7 @@ class MainWindow(QMainWindow):
             self.scan_worker.cancel()
             self.scan_worker.wait()
         self.model_controls.stop()
+        self.finding.stop()
         for task in (self.download_worker, self._weights_check):
             if task is not None:
                 task.wait()

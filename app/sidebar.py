@@ -1,4 +1,5 @@
-"""The sidebar: the whole library, its folders and its labels with their counts.
+"""The sidebar: the whole library, its folders, its labels and its smart albums with their
+counts.
 
 Labels show two counts the way the grid shows two badges: a solid pill for photos the user
 confirmed and an outlined one for photos the model suggests. Photos dragged from the grid
@@ -22,10 +23,10 @@ from PySide6.QtWidgets import (
 from phototag.app.photo_model import PATHS_MIME
 from phototag.app.style import color, icon
 from phototag.app.teaching import health_tooltip
-from phototag.core import Folder, LabelHealth, LabelInfo
+from phototag.core import Album, Folder, LabelHealth, LabelInfo
 
-KIND = Qt.ItemDataRole.UserRole + 1  # "all" | "folder" | "label" | "section"
-KEY = Qt.ItemDataRole.UserRole + 2  # folder path or label name
+KIND = Qt.ItemDataRole.UserRole + 1  # "all" | "folder" | "label" | "album" | "section"
+KEY = Qt.ItemDataRole.UserRole + 2  # folder path, label or album name
 COUNTS = Qt.ItemDataRole.UserRole + 3  # (confirmed, suggested) for labels, (n,) otherwise
 WEAK = Qt.ItemDataRole.UserRole + 4  # a label's health warns (core/teaching.py)
 
@@ -88,6 +89,7 @@ class Sidebar(QTreeWidget):
     allChosen = Signal()  # noqa: N815
     folderChosen = Signal(str)  # noqa: N815
     labelChosen = Signal(str)  # noqa: N815
+    albumChosen = Signal(str)  # noqa: N815
     photosDropped = Signal(str, list)  # noqa: N815  (label, paths)
 
     def __init__(self, parent=None):
@@ -106,6 +108,8 @@ class Sidebar(QTreeWidget):
         self._all = self._entry(None, "All photos", "photos", "all", None)
         self._folders = self._section("FOLDERS")
         self._labels = self._section("LABELS")
+        self._albums = self._section("SMART ALBUMS")
+        self.set_albums([])
 
     # ----- filling --------------------------------------------------------------------------
 
@@ -120,6 +124,7 @@ class Sidebar(QTreeWidget):
         core/teaching.py) shows a warning sign instead of its tag, its reasons in the tooltip."""
         health = health or {}
         kind, key = self.current()
+        chosen = self.currentItem() is not None  # a finding view has no entry: keep none
         self.blockSignals(True)
         self._all.setData(0, COUNTS, (photos,))
         self._folders.takeChildren()
@@ -148,7 +153,28 @@ class Sidebar(QTreeWidget):
             hint = self._entry(self._labels, "Select photos, type a label", None, "section", None)
             hint.setForeground(0, color("muted"))
         self.expandAll()
-        self.select(kind, key)
+        if chosen:
+            self.select(kind, key)
+        self.blockSignals(False)
+
+    def set_albums(self, albums: list[Album]) -> None:
+        """Rebuild the albums with their live counts (none while a text is being embedded)."""
+        kind, key = self.current()
+        chosen = self.currentItem() is not None  # a finding view has no entry: keep none
+        self.blockSignals(True)
+        self._albums.takeChildren()
+        for album in albums:
+            item = self._entry(self._albums, album.name, "search", "album", album.name)
+            if album.count is not None:
+                item.setData(0, COUNTS, (album.count,))
+            tip = f"{album.name}: {album.query}"
+            item.setToolTip(0, tip if album.problem is None else f"{tip}\n{album.problem}")
+        if not albums:
+            hint = self._entry(self._albums, "Labels ▸ New Smart Album…", None, "section", None)
+            hint.setForeground(0, color("muted"))
+        self._albums.setExpanded(True)
+        if chosen:
+            self.select(kind, key)
         self.blockSignals(False)
 
     def select(self, kind: str, key: str | None) -> None:
@@ -156,7 +182,7 @@ class Sidebar(QTreeWidget):
         self.setCurrentItem(item)
 
     def item_for(self, kind: str, key: str | None) -> QTreeWidgetItem | None:
-        parent = {"folder": self._folders, "label": self._labels}.get(kind)
+        parent = {"folder": self._folders, "label": self._labels, "album": self._albums}.get(kind)
         if parent is None:
             return self._all if kind == "all" else None
         return next(
@@ -170,13 +196,17 @@ class Sidebar(QTreeWidget):
 
     def current(self) -> tuple[str, str | None]:
         item = self.currentItem()
-        if item is None or item.data(0, KIND) not in ("all", "folder", "label"):
+        if item is None or item.data(0, KIND) not in ("all", "folder", "label", "album"):
             return "all", None
         return item.data(0, KIND), item.data(0, KEY)
 
     def label_at(self, pos) -> str | None:
         item = self.itemAt(pos)
         return item.data(0, KEY) if item is not None and item.data(0, KIND) == "label" else None
+
+    def album_at(self, pos) -> str | None:
+        item = self.itemAt(pos)
+        return item.data(0, KEY) if item is not None and item.data(0, KIND) == "album" else None
 
     def folder_at(self, pos) -> str | None:
         item = self.itemAt(pos)
@@ -216,6 +246,8 @@ class Sidebar(QTreeWidget):
             self.folderChosen.emit(key)
         elif kind == "label":
             self.labelChosen.emit(key)
+        elif kind == "album":
+            self.albumChosen.emit(key)
 
     # ----- drops ------------------------------------------------------------------------------
 

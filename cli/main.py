@@ -396,14 +396,31 @@ _example_command(
 # ----- results -----------------------------------------------------------------------------
 
 
+def _score_options(command: Callable) -> Callable:
+    """--all-scores and --min-score, shared by predict and export: more labels in each record,
+    the same record."""
+    command = click.option(
+        "--min-score",
+        type=float,
+        help="List every label scoring at least this (0..1) instead of those past their "
+        "threshold; your confirmations always, your rejections never.",
+    )(command)
+    return click.option(
+        "--all-scores", is_flag=True, help="List every label's score on every photo."
+    )(command)
+
+
 @cli.command()
 @click.option("--label", help="Only photos carrying this label.")
 @click.option("--json", "as_json", is_flag=True, help="JSON lines: {path, labels}.")
+@_score_options
 @pass_context
-def predict(ctx: _Context, label: str | None, as_json: bool) -> None:
+def predict(
+    ctx: _Context, label: str | None, as_json: bool, all_scores: bool, min_score: float | None
+) -> None:
     """Every photo with the labels it carries (confirmed by you, or suggested by the model)."""
     library = ctx.library
-    for prediction in library.predictions(label):
+    for prediction in library.predictions(label, min_score, all_scores):
         if as_json:
             _print_json(prediction_record(prediction))
         else:
@@ -494,18 +511,31 @@ def status(ctx: _Context, as_json: bool) -> None:
     help="xmp: write the keywords into the photo files themselves (XMP and IPTC, through "
     "ExifTool) instead of sidecars. This changes your originals.",
 )
+@click.option("--album", help="csv, json: only the photos of this smart album.")
+@_score_options
 @click.argument("out", required=False, type=click.Path(dir_okay=False, allow_dash=True))
 @pass_context
-def export(ctx: _Context, fmt: str, predicted: bool, embed: bool, out: str | None) -> None:
+def export(
+    ctx: _Context,
+    fmt: str,
+    predicted: bool,
+    embed: bool,
+    album: str | None,
+    all_scores: bool,
+    min_score: float | None,
+    out: str | None,
+) -> None:
     """Write every photo's labels to OUT (default: standard output), or with --format xmp
     into XMP sidecars that Lightroom, digiKam, darktable and Immich read."""
     library = ctx.library
     if fmt == "xmp":
+        if album or all_scores or min_score is not None:
+            raise UserError("--album, --all-scores and --min-score apply to csv and json only")
         _export_xmp(library, predicted, embed, out)
         return
     if predicted or embed:
         raise UserError("--predicted and --embed apply to --format xmp only")
-    predictions = library.predictions()
+    predictions = library.predictions(None, min_score, all_scores, album)
     if out in (None, "-"):
         write_predictions(fmt, predictions, sys.stdout)
     else:
@@ -972,10 +1002,6 @@ def _run(command: click.Command, argv: list[str] | None, prog_name: str) -> None
     sys.exit(code if isinstance(code, int) else 0)
 
 
-# Commands kept in modules of their own attach themselves to `cli` when imported.
-from phototag.cli import raw as _raw_commands  # noqa: E402, F401
-
-
 def main(argv: list[str] | None = None) -> None:
     """The `phototag` command line."""
     _run(cli, argv, "phototag")
@@ -988,7 +1014,7 @@ def gui_main(argv: list[str] | None = None) -> None:
 
 
 # Commands kept in their own modules attach themselves to `cli` when imported.
-from phototag.cli import teaching  # noqa: E402, F401
+from phototag.cli import finding, raw, teaching  # noqa: E402, F401
 
 if __name__ == "__main__":
     # `python -m phototag.cli.main` runs this file as __main__, a second copy of the module: the

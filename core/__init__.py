@@ -32,6 +32,9 @@ from typing import TYPE_CHECKING
 _PUBLIC: dict[str, tuple[str, str]] = {
     # the facade and its results (core/library.py)
     "Library": ("library", "Library"),
+    "Album": ("library", "Album"),
+    "PhotoGroup": ("library", "PhotoGroup"),
+    "quote_label": ("finding.query", "quote"),
     "ExampleChange": ("library", "ExampleChange"),
     "Folder": ("library", "Folder"),
     "LabelInfo": ("library", "LabelInfo"),
@@ -46,6 +49,7 @@ _PUBLIC: dict[str, tuple[str, str]] = {
     "PhotoDetails": ("browsing", "PhotoDetails"),
     "PhotoLabel": ("browsing", "PhotoLabel"),
     "PhotoRef": ("browsing", "PhotoRef"),
+    "SEARCH_LIMIT": ("browsing", "SEARCH_LIMIT"),
     # errors (core/errors.py)
     "EnvironmentProblem": ("errors", "EnvironmentProblem"),
     "PhototagError": ("errors", "PhototagError"),
@@ -123,7 +127,13 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # what type checkers see; tests/test_public_api.py keeps it equal to _PUBLIC
     from phototag.core.browse import LabelScore
-    from phototag.core.browsing import LabelReview, PhotoDetails, PhotoLabel, PhotoRef
+    from phototag.core.browsing import (
+        SEARCH_LIMIT,
+        LabelReview,
+        PhotoDetails,
+        PhotoLabel,
+        PhotoRef,
+    )
     from phototag.core.errors import (
         EnvironmentProblem,
         PhototagError,
@@ -137,6 +147,7 @@ if TYPE_CHECKING:  # what type checkers see; tests/test_public_api.py keeps it e
     from phototag.core.evaluation.report import write_csv as write_eval_csv
     from phototag.core.evaluation.report import write_plot as write_eval_plot
     from phototag.core.evaluation.run import parse_methods, parse_shots, run_evaluation
+    from phototag.core.finding.query import quote as quote_label
     from phototag.core.history import Reversal
     from phototag.core.ingest.decode import UnreadableImage
     from phototag.core.ingest.thumbnails import ThumbnailCache
@@ -149,11 +160,13 @@ if TYPE_CHECKING:  # what type checkers see; tests/test_public_api.py keeps it e
     from phototag.core.interop.export import write as write_predictions
     from phototag.core.interop.export import write_file as write_predictions_file
     from phototag.core.library import (
+        Album,
         ExampleChange,
         Folder,
         LabelInfo,
         Library,
         ModelInfo,
+        PhotoGroup,
         Prediction,
         ProjectionChange,
         Status,

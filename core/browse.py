@@ -241,8 +241,10 @@ class Browser:
         embed_text: Callable[[str], np.ndarray],
         filters: tuple[Iterable[str], Iterable[str], str | None],
         limit: int,
+        within: np.ndarray | None = None,
     ) -> list[PhotoRef]:
-        """`filters` is (all_of, any_of, folder); the text is embedded only when there is
+        """`filters` is (all_of, any_of, folder), `within` a mask of the files allowed (more
+        like this leaves its own photos out); the text is embedded only when there is
         something to search."""
         view = self.labels.view()
         if view is None or not len(view.matrix):
@@ -254,11 +256,18 @@ class Browser:
         scores = file_scores(index, similarity)
         mask = (index.rows >= 0) & index.in_folder(folder)
         mask &= self.carrying(index, all_of, any_of)
+        if within is not None:
+            mask &= within
         return index.refs(best_first(scores, mask, limit), scores)
 
-    def predictions(self, label: str | None) -> Iterator[Prediction]:
+    def predictions(
+        self, label: str | None, floor: float | None = None, only: set[str] | None = None
+    ) -> Iterator[Prediction]:
+        """Present photos (those in `only`, if given) with their labels. `floor` None lists
+        the labels each photo carries; a 0..1 score lists every label scoring at least that,
+        the user's confirmations always and rejections never; -inf lists every label."""
         view = self.labels.view()
-        present = files.present_photos(self.store)
+        present = [f for f in files.present_photos(self.store) if only is None or f.path in only]
         if view is None:
             if label is None:
                 yield from (Prediction(f.path, {}) for f in present)
@@ -266,14 +275,14 @@ class Browser:
         columns = list(range(len(view.heads)))
         if label is not None:
             columns = [self.column(view, label)]
-        decided = view.decisions()
         scores = view.probabilities()
+        shown = _shown(view, scores, floor)
         confirmed = [set(h.ids(1)) for h in view.heads]
         for file in present:
             row = view.matrix.row(file.image_id)
             carried = {}
             for column in columns if row is not None else []:
-                if decided[row, column]:
+                if shown[row, column]:
                     carried[view.heads[column].name] = LabelScore(
                         round(float(scores[row, column]), 4),
                         file.image_id in confirmed[column],
@@ -344,6 +353,19 @@ class Browser:
                 )
             )
         return result
+
+
+def _shown(view: ModelView, scores: np.ndarray, floor: float | None) -> np.ndarray:
+    """Which (photo, label) scores a prediction lists: see Browser.predictions."""
+    if floor is None:
+        return view.decisions()
+    if math.isinf(floor):
+        return np.ones(scores.shape, dtype=bool)
+    shown = scores >= floor
+    for column, head in enumerate(view.heads):
+        shown[view.matrix.rows(head.ids(-1)), column] = False
+        shown[view.matrix.rows(head.ids(1)), column] = True
+    return shown
 
 
 def _score_range(column_scores: np.ndarray) -> tuple[float, float]:

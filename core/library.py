@@ -7,6 +7,7 @@ ProLIP in core/model/refine.py, the SQL in core/store/, and each verb here only 
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
@@ -31,6 +32,8 @@ from phototag.core.browsing import (
     PhotoRef,
 )
 from phototag.core.errors import UserError
+from phototag.core.finding.discover import GROUPS_SHOWN
+from phototag.core.finding.finder import Album, Finder, PhotoGroup
 from phototag.core.history import Journal, Reversal
 from phototag.core.ingest import scan as ingest
 from phototag.core.interop import keywords, packs, selection
@@ -71,11 +74,13 @@ from phototag.core.store.photos import ModelRow
 from phototag.core.teaching import QUEUE_SHOWN, LabelHealth, QueueItem, help_queue, label_health
 
 __all__ = [
+    "Album",
     "ExampleChange",
     "Folder",
     "LabelInfo",
     "Library",
     "ModelInfo",
+    "PhotoGroup",
     "Prediction",
     "ProjectionChange",
     "Status",
@@ -103,6 +108,7 @@ class Library:
         self._labels = LabelState(self.store, self._encode_text)
         self._browser = Browser(self.store, self._labels)
         self._journal = Journal(self.store, self.reload, self._projection_for_undo)
+        self._finder = Finder(self.store, self._browser, self._encode_text)
 
     @classmethod
     def open(cls, root: str | Path | None = None) -> Library:
@@ -225,6 +231,7 @@ class Library:
         with self._journal.record("rename", f"{row.name} to {cleaned}", {row.id}):
             stored.rename_label(self.store, row.id, cleaned)
             self._labels.rename_label(row.id, cleaned)
+            self._finder.follow_rename(row.name, cleaned)
         return cleaned
 
     def set_threshold(self, name: str, threshold: float | None) -> None:
@@ -422,9 +429,23 @@ class Library:
 
     # ----- reading results -----------------------------------------------------------------
 
-    def predictions(self, label: str | None = None) -> Iterator[Prediction]:
-        """Every present photo with the labels it carries; with `label`, only its photos."""
-        return self._browser.predictions(label)
+    def predictions(
+        self,
+        label: str | None = None,
+        min_score: float | None = None,
+        all_scores: bool = False,
+        album: str | None = None,
+    ) -> Iterator[Prediction]:
+        """Every present photo with the labels it carries; with `label`, only its photos. With
+        `min_score` every label scoring at least that (0..1; confirmed always, rejected
+        never), with `all_scores` every label's score; with `album`, only the album's photos."""
+        if all_scores and min_score is not None:
+            raise UserError("choose --all-scores or --min-score, not both")
+        if min_score is not None and not 0.0 <= min_score <= 1.0:
+            raise UserError("--min-score is a score between 0 and 1")
+        floor = -math.inf if all_scores else min_score
+        only = None if album is None else {p.path for p in self.album_photos(album)}
+        return self._browser.predictions(label, floor, only)
 
     def status(self) -> Status:
         return self._browser.status(str(self.root))
@@ -471,6 +492,62 @@ class Library:
         `query` may be an embedding from embed_text(), so the model can run in another thread.
         """
         return self._browser.search(query, self.embed_text, (all_of, any_of, folder), limit)
+
+    # ----- finding: more like this, smart albums, groups (core/finding/) --------------------
+
+    def similar(
+        self,
+        paths: Iterable[str | Path],
+        not_paths: Iterable[str | Path] = (),
+        where: str | None = None,
+        all_of: Iterable[str] = (),
+        any_of: Iterable[str] = (),
+        folder: str | None = None,
+        limit: int = SEARCH_LIMIT,
+    ) -> list[PhotoRef]:
+        """More like these photos (and unlike `not_paths`), best first, the given photos left
+        out; `score` is the cosine similarity. `where` is a query the results also match."""
+        liked, disliked = [str(p) for p in paths], [str(p) for p in not_paths]
+        filters = (all_of, any_of, folder)
+        return self._finder.similar(liked, disliked, where, filters, limit)
+
+    def find(self, query: str) -> list[PhotoRef]:
+        """The photos a query selects (core/finding/query.py has the language); a malformed
+        query raises a UserError naming the column."""
+        return self._finder.find(query)
+
+    def query_texts(self, queries: Iterable[str] | None = None) -> list[str]:
+        """Texts these queries (None: every album's) search by meaning that are not embedded
+        yet: the GUI embeds them on its model thread and hands them to remember_text."""
+        return self._finder.texts_to_embed(
+            self._finder.saved_queries() if queries is None else queries
+        )
+
+    def remember_text(self, text: str, vector: np.ndarray) -> None:
+        self._finder.remember_text(text, vector)
+
+    def albums(self, embed: bool = True) -> list[Album]:
+        """Saved smart albums with their live counts (see Finder.albums for `embed`)."""
+        return self._finder.albums(embed)
+
+    def save_album(self, name: str, query: str) -> str:
+        """Save a query by name (replacing an album's query); returns the stored name."""
+        return self._finder.save_album(name, query)
+
+    def remove_album(self, name: str) -> None:
+        self._finder.remove_album(name)
+
+    def album_query(self, name: str) -> str:
+        return self._finder.album_query(name)
+
+    def album_photos(self, name: str, embed: bool = True) -> list[PhotoRef]:
+        return self._finder.find(self._finder.album_query(name), embed)
+
+    def discover(self, limit: int = GROUPS_SHOWN) -> list[PhotoGroup]:
+        """The largest groups of look-alike photos that carry no label, largest first: each
+        is a label waiting for a name (HDBSCAN, core/finding/discover.py). Seconds on a big
+        library: keep it off a GUI thread."""
+        return self._finder.discover(limit)
 
     def embed_text(self, text: str) -> np.ndarray:
         """CLIP's embedding of a text. Loads the model on first use: keep it off a GUI thread."""

@@ -206,6 +206,18 @@ def _add_history(db: sqlite_utils.Database) -> None:
     )
 
 
+def _add_albums(db: sqlite_utils.Database) -> None:
+    """Smart albums: a saved query by name (core/finding/query.py). The query text is what the
+    user wrote, kept as written, so it reads the same when they open it again."""
+    db.conn.execute(
+        "CREATE TABLE albums ("
+        " name TEXT PRIMARY KEY COLLATE NOCASE,"
+        " query TEXT NOT NULL,"
+        " created_at TEXT NOT NULL"
+        ")"
+    )
+
+
 # Forward migrations, in order: entry i brings a database from version i to version i + 1.
 # To change the schema, append a function here; never edit one that has shipped.
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
@@ -216,6 +228,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _add_methods_and_projections,
     _add_label_heads,
     _add_history,
+    _add_albums,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
