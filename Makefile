@@ -15,7 +15,7 @@ $(BIN)/python:
 # install). `make lock` refreshes it after a dependency changes in pyproject.toml: it keeps every
 # pin that still fits and resolves the rest from the registry (LOCK_FLAGS=--upgrade: all newest).
 LOCK := requirements.lock
-LOCK_EXTRAS := --extra test --extra bundle --extra mutate --extra bench
+LOCK_EXTRAS := --extra torch --extra test --extra bundle --extra mutate --extra bench
 
 $(VENV)/.installed: pyproject.toml $(LOCK) | $(BIN)/python
 	$(BIN)/pip install --quiet -c $(LOCK) -e .
