@@ -147,12 +147,9 @@ def _settle(app, window, seconds: float = 1.0) -> None:
     app.processEvents()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("out", type=Path, help="folder for the PNG files")
-    parser.add_argument("--workdir", type=Path, help="where the sample library goes (kept)")
-    args = parser.parse_args()
-    work = args.workdir or Path(tempfile.mkdtemp(prefix="phototag-shot-"))
+def open_sample_window(work: Path):
+    """(app, library, window, photos by scene): the app at 1400x860 on a fresh library in
+    `work`, with the sample photos written but no folder added yet."""
     os.environ.setdefault("XDG_CONFIG_HOME", str(work / "config"))
     os.environ.setdefault("XDG_DATA_HOME", str(work / "data"))
 
@@ -160,13 +157,23 @@ def main() -> None:
     from phototag.app.main_window import MainWindow
     from phototag.core.library import Library
 
-    args.out.mkdir(parents=True, exist_ok=True)
     photos = make_sample_photos(work / "Pictures")
     app = make_application()
     library = Library(work / "library")
     window = MainWindow(library, model="tiny-random")
     window.resize(1400, 860)
     window.show()
+    return app, library, window, photos
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("out", type=Path, help="folder for the PNG files")
+    parser.add_argument("--workdir", type=Path, help="where the sample library goes (kept)")
+    args = parser.parse_args()
+    work = args.workdir or Path(tempfile.mkdtemp(prefix="phototag-shot-"))
+    args.out.mkdir(parents=True, exist_ok=True)
+    app, library, window, photos = open_sample_window(work)
     _settle(app, window, 0.5)
     window.grab().save(str(args.out / "welcome.png"))
 

@@ -7,13 +7,12 @@ group of look-alike photos, on bench/screenshot.py's sample library.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from screenshot import _settle, _wait, make_sample_photos
+from screenshot import _settle, _wait, open_sample_window
 
 
 def main() -> None:
@@ -21,20 +20,8 @@ def main() -> None:
     parser.add_argument("out", type=Path, help="folder for the PNG files")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="phototag-shot-"))
-    os.environ.setdefault("XDG_CONFIG_HOME", str(work / "config"))
-    os.environ.setdefault("XDG_DATA_HOME", str(work / "data"))
-
-    from phototag.app.main import make_application
-    from phototag.app.main_window import MainWindow
-    from phototag.core.library import Library
-
     args.out.mkdir(parents=True, exist_ok=True)
-    photos = make_sample_photos(work / "Pictures")
-    app = make_application()
-    library = Library(work / "library")
-    window = MainWindow(library, model="tiny-random")
-    window.resize(1400, 860)
-    window.show()
+    app, library, window, photos = open_sample_window(work)
     window.add_folder(str(work / "Pictures"))
     _wait(app, lambda: window.scan_worker is None, 600)
     window.problems.hide()
