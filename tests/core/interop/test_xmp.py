@@ -450,3 +450,37 @@ def test_an_array_keeps_its_items_in_place_drops_duplicates_and_appends_new_ones
     packet.set_keywords(xmp.SUBJECT, ["B", "A", "C"])
     assert packet.keywords(xmp.SUBJECT) == ["A", "B", "C"]
     assert b'xml:lang="en">A<' in packet.serialize()
+
+
+TWO_DESCRIPTIONS = (
+    b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF'
+    b' xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"'
+    b' xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmlns:dc="http://purl.org/dc/elements/1.1/">'
+    b'<rdf:Description rdf:about="" xmp:Rating="3"/>'
+    b'<rdf:Description rdf:about=""><dc:title><rdf:Alt><rdf:li xml:lang="x-default">Trip'
+    b"</rdf:li></rdf:Alt></dc:title></rdf:Description>"
+    b"</rdf:RDF></x:xmpmeta>"
+)
+
+
+def test_merging_the_same_labels_again_into_a_sidecar_of_several_descriptions_changes_nothing():
+    """Phototag's model goes in the first rdf:Description; one after it without a model must not
+    hide it, or every write would rewrite every such sidecar."""
+    packet = Packet(TWO_DESCRIPTIONS)
+    first = xmp.merge(packet, [REX, BEACH], {}, "tiny-random/abc")
+    reread = Packet(packet.serialize())
+    assert reread.private() == ("tiny-random/abc", xmp.private_records([REX, BEACH]))
+    assert not xmp.merge(reread, [REX, BEACH], first.owned, "tiny-random/abc").changed
+
+
+def test_each_private_record_is_written_as_an_rdf_struct():
+    """An array item holding fields must be a parseType="Resource" struct (RDF/XML, and the XMP
+    specification's form for a struct in an array), or strict RDF readers drop the record."""
+    packet = Packet.new()
+    xmp.merge(packet, [REX, BEACH], {}, "tiny-random/abc")
+    rdf = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}"
+    ours = f"{{{xmp.PHOTOTAG}}}"
+    items = list(Packet(packet.serialize()).rdf.iter(f"{ours}labels"))[0].iter(f"{rdf}li")
+    assert [
+        (item.attrib, [field.tag.removeprefix(ours) for field in item]) for item in items
+    ] == [({f"{rdf}parseType": "Resource"}, ["name", "score", "confirmed"])] * 2
