@@ -480,7 +480,8 @@ def test_each_private_record_is_written_as_an_rdf_struct():
     xmp.merge(packet, [REX, BEACH], {}, "tiny-random/abc")
     rdf = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}"
     ours = f"{{{xmp.PHOTOTAG}}}"
-    items = list(Packet(packet.serialize()).rdf.iter(f"{ours}labels"))[0].iter(f"{rdf}li")
-    assert [
-        (item.attrib, [field.tag.removeprefix(ours) for field in item]) for item in items
-    ] == [({f"{rdf}parseType": "Resource"}, ["name", "score", "confirmed"])] * 2
+    labels = next(Packet(packet.serialize()).rdf.iter(f"{ours}labels"))
+    items = labels.iter(f"{rdf}li")
+    assert [(item.attrib, [field.tag.removeprefix(ours) for field in item]) for item in items] == [
+        ({f"{rdf}parseType": "Resource"}, ["name", "score", "confirmed"])
+    ] * 2
