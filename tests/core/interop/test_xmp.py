@@ -485,3 +485,23 @@ def test_each_private_record_is_written_as_an_rdf_struct():
     assert [(item.attrib, [field.tag.removeprefix(ours) for field in item]) for item in items] == [
         ({f"{rdf}parseType": "Resource"}, ["name", "score", "confirmed"])
     ] * 2
+
+
+def test_a_keyword_removed_by_hand_while_the_labels_stayed_is_written_back():
+    """Only the keywords differ (Phototag's own records are as it left them): still a change,
+    or the sidecar would never be rewritten and the keyword would stay lost."""
+    packet = Packet.new()
+    first = xmp.merge(packet, [REX, BEACH], {}, "tiny-random/abc")
+    edited = Packet(packet.serialize())
+    edited.set_keywords(xmp.SUBJECT, ["Animals", "Pets", "Rex"])
+
+    again = xmp.merge(edited, [REX, BEACH], first.owned, "tiny-random/abc")
+
+    assert again.changed
+    assert edited.keywords(xmp.SUBJECT) == ["Animals", "Pets", "Rex", "Beach"]
+
+
+def test_merging_no_labels_into_someone_elses_sidecar_changes_nothing():
+    packet = Packet(TWO_DESCRIPTIONS)
+    assert not xmp.merge(packet, [], {}, "tiny-random/abc").changed
+    assert packet.private() == (None, [])
