@@ -216,16 +216,19 @@ def test_finetune_separates_a_label_from_its_negatives_better_than_the_imprint(w
         assert abs(float(np.linalg.norm(tuned.weight)) - 1.0) < 1e-6
 
 
-def test_finetune_of_a_prompted_label_without_examples_is_its_prompt(world):
+@pytest.mark.parametrize("name", ["finetune", "multiproxy"])
+def test_a_prompted_label_without_examples_is_its_prompt_and_holds_nothing_out(name, world):
     centres, _, library = world
     prompted = Examples(
         np.empty((0, DIMS), np.float32), np.empty((0, DIMS), np.float32), prior=centres[0]
     )
-    head = FineTune().fit(prompted)
-    assert np.array_equal(head.scores(library), ZeroShot().fit(prompted).scores(library))
-    assert head.restore(head.parameters(), FineTune(), prompted).scores(library).tolist() == (
-        head.scores(library).tolist()
+    head = get_method(name).fit(prompted)
+    np.testing.assert_allclose(
+        head.scores(library), ZeroShot().fit(prompted).scores(library), atol=1e-6
     )
+    assert len(head.held_out_scores()) == 0
+    restored = head.restore(head.parameters(), get_method(name), prompted)
+    assert np.array_equal(restored.scores(library), head.scores(library))
 
 
 def test_linear_probe_without_negatives_is_the_imprint(world):
