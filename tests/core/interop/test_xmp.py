@@ -505,3 +505,31 @@ def test_merging_no_labels_into_someone_elses_sidecar_changes_nothing():
     packet = Packet(TWO_DESCRIPTIONS)
     assert not xmp.merge(packet, [], {}, "tiny-random/abc").changed
     assert packet.private() == (None, [])
+
+
+def test_keywords_of_an_embedded_document_are_not_the_photos():
+    """An xmpMM:Pantry keeps the metadata of documents placed in this one (InDesign writes it):
+    their dc:subject, as a struct's field or as a property attribute, is not the photo's, and
+    setting the photo's keywords leaves it alone. An empty dc:subject holds no keyword."""
+    packet = Packet(
+        b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF'
+        b' xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"'
+        b' xmlns:xmpMM="http://ns.adobe.com/xap/1.0/mm/"'
+        b' xmlns:lr="http://ns.adobe.com/lightroom/1.0/"'
+        b' xmlns:dc="http://purl.org/dc/elements/1.1/">'
+        b'<rdf:Description rdf:about=""><lr:hierarchicalSubject/>'
+        b"<dc:subject><rdf:Bag><rdf:li>Mine</rdf:li></rdf:Bag></dc:subject>"
+        b'<xmpMM:Pantry><rdf:Bag><rdf:li rdf:parseType="Resource">'
+        b"<dc:subject><rdf:Bag><rdf:li>Placed</rdf:li></rdf:Bag></dc:subject></rdf:li>"
+        b'<rdf:li dc:subject="Also placed"/></rdf:Bag></xmpMM:Pantry>'
+        b"</rdf:Description></rdf:RDF></x:xmpmeta>"
+    )
+    assert packet.keywords(xmp.SUBJECT) == ["Mine"]
+    assert packet.keywords(xmp.HIERARCHICAL) == []
+
+    packet.set_keywords(xmp.SUBJECT, ["Rex"])
+
+    reread = Packet(packet.serialize())
+    assert reread.keywords(xmp.SUBJECT) == ["Rex"]
+    assert b"<rdf:li>Placed</rdf:li>" in packet.serialize()
+    assert b'dc:subject="Also placed"' in packet.serialize()
