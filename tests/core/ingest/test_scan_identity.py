@@ -103,6 +103,25 @@ def test_an_unreadable_file_is_read_again_at_every_scan_until_it_is_fixed(scanne
     assert statuses(library)[str(broken)] == "ok"
 
 
+def test_a_name_in_no_encoding_is_reported_at_every_scan_until_it_is_renamed(scanned):
+    library, folder = scanned
+    undecodable = os.fsencode(folder) + b"/caf\xe9.jpg"
+    os.rename(folder / "red_1.jpg", undecodable)
+    first = library.scan()
+    second = library.scan()
+
+    for report in (first, second):
+        [(path, reason)] = report.unreadable
+        assert path.endswith("caf\\xe9.jpg")
+        assert "not valid UTF-8" in reason
+    assert len(library.status().unreadable) == 1
+
+    os.rename(undecodable, folder / "cafe.jpg")
+    renamed = library.scan()
+    assert (renamed.unreadable, library.status().unreadable) == ([], [])
+    assert statuses(library)[str(folder / "cafe.jpg")] == "ok"
+
+
 # ----- gone -----------------------------------------------------------------------------------
 
 
