@@ -450,3 +450,86 @@ def test_an_array_keeps_its_items_in_place_drops_duplicates_and_appends_new_ones
     packet.set_keywords(xmp.SUBJECT, ["B", "A", "C"])
     assert packet.keywords(xmp.SUBJECT) == ["A", "B", "C"]
     assert b'xml:lang="en">A<' in packet.serialize()
+
+
+TWO_DESCRIPTIONS = (
+    b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF'
+    b' xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"'
+    b' xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmlns:dc="http://purl.org/dc/elements/1.1/">'
+    b'<rdf:Description rdf:about="" xmp:Rating="3"/>'
+    b'<rdf:Description rdf:about=""><dc:title><rdf:Alt><rdf:li xml:lang="x-default">Trip'
+    b"</rdf:li></rdf:Alt></dc:title></rdf:Description>"
+    b"</rdf:RDF></x:xmpmeta>"
+)
+
+
+def test_merging_the_same_labels_again_into_a_sidecar_of_several_descriptions_changes_nothing():
+    """Phototag's model goes in the first rdf:Description; one after it without a model must not
+    hide it, or every write would rewrite every such sidecar."""
+    packet = Packet(TWO_DESCRIPTIONS)
+    first = xmp.merge(packet, [REX, BEACH], {}, "tiny-random/abc")
+    reread = Packet(packet.serialize())
+    assert reread.private() == ("tiny-random/abc", xmp.private_records([REX, BEACH]))
+    assert not xmp.merge(reread, [REX, BEACH], first.owned, "tiny-random/abc").changed
+
+
+def test_each_private_record_is_written_as_an_rdf_struct():
+    """An array item holding fields must be a parseType="Resource" struct (RDF/XML, and the XMP
+    specification's form for a struct in an array), or strict RDF readers drop the record."""
+    packet = Packet.new()
+    xmp.merge(packet, [REX, BEACH], {}, "tiny-random/abc")
+    rdf = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}"
+    ours = f"{{{xmp.PHOTOTAG}}}"
+    labels = next(Packet(packet.serialize()).rdf.iter(f"{ours}labels"))
+    items = labels.iter(f"{rdf}li")
+    assert [(item.attrib, [field.tag.removeprefix(ours) for field in item]) for item in items] == [
+        ({f"{rdf}parseType": "Resource"}, ["name", "score", "confirmed"])
+    ] * 2
+
+
+def test_a_keyword_removed_by_hand_while_the_labels_stayed_is_written_back():
+    """Only the keywords differ (Phototag's own records are as it left them): still a change,
+    or the sidecar would never be rewritten and the keyword would stay lost."""
+    packet = Packet.new()
+    first = xmp.merge(packet, [REX, BEACH], {}, "tiny-random/abc")
+    edited = Packet(packet.serialize())
+    edited.set_keywords(xmp.SUBJECT, ["Animals", "Pets", "Rex"])
+
+    again = xmp.merge(edited, [REX, BEACH], first.owned, "tiny-random/abc")
+
+    assert again.changed
+    assert edited.keywords(xmp.SUBJECT) == ["Animals", "Pets", "Rex", "Beach"]
+
+
+def test_merging_no_labels_into_someone_elses_sidecar_changes_nothing():
+    packet = Packet(TWO_DESCRIPTIONS)
+    assert not xmp.merge(packet, [], {}, "tiny-random/abc").changed
+    assert packet.private() == (None, [])
+
+
+def test_keywords_of_an_embedded_document_are_not_the_photos():
+    """An xmpMM:Pantry keeps the metadata of documents placed in this one (InDesign writes it):
+    their dc:subject, as a struct's field or as a property attribute, is not the photo's, and
+    setting the photo's keywords leaves it alone. An empty dc:subject holds no keyword."""
+    packet = Packet(
+        b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF'
+        b' xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"'
+        b' xmlns:xmpMM="http://ns.adobe.com/xap/1.0/mm/"'
+        b' xmlns:lr="http://ns.adobe.com/lightroom/1.0/"'
+        b' xmlns:dc="http://purl.org/dc/elements/1.1/">'
+        b'<rdf:Description rdf:about=""><lr:hierarchicalSubject/>'
+        b"<dc:subject><rdf:Bag><rdf:li>Mine</rdf:li></rdf:Bag></dc:subject>"
+        b'<xmpMM:Pantry><rdf:Bag><rdf:li rdf:parseType="Resource">'
+        b"<dc:subject><rdf:Bag><rdf:li>Placed</rdf:li></rdf:Bag></dc:subject></rdf:li>"
+        b'<rdf:li dc:subject="Also placed"/></rdf:Bag></xmpMM:Pantry>'
+        b"</rdf:Description></rdf:RDF></x:xmpmeta>"
+    )
+    assert packet.keywords(xmp.SUBJECT) == ["Mine"]
+    assert packet.keywords(xmp.HIERARCHICAL) == []
+
+    packet.set_keywords(xmp.SUBJECT, ["Rex"])
+
+    reread = Packet(packet.serialize())
+    assert reread.keywords(xmp.SUBJECT) == ["Rex"]
+    assert b"<rdf:li>Placed</rdf:li>" in packet.serialize()
+    assert b'dc:subject="Also placed"' in packet.serialize()

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from phototag.core.labels.heads import DEFAULT_METHOD, METHODS, Examples, get_method
-from phototag.core.labels.heads.finetune import balanced_weights
+from phototag.core.labels.heads.finetune import FineTune, balanced_weights
 from phototag.core.labels.heads.llu import LLU, MARGIN, Adapter, _unit
 from phototag.core.labels.heads.mwi import MWI, ImprintHead
 from phototag.core.labels.heads.tip_adapter import TipAdapter
@@ -186,6 +186,49 @@ def test_finetune_stays_near_the_imprint_and_widens_the_margin_to_negatives(worl
         return head.scores(examples[0]).min() - head.scores(negatives).max()
 
     assert margin(tuned) > margin(imprint)
+
+
+def test_finetune_is_held_nearer_the_imprint_the_stronger_its_regularisation(world):
+    """The penalty lambda * ||w - w_imprint||^2 pulls towards the imprint: a sign error there
+    would push the weight away instead, and the default steps are too few for the 0.9 above
+    to notice."""
+    _, examples, _ = world
+    taught = examples_for(0, examples)
+    imprint = MWI().fit(taught).weight
+    near = [float(FineTune(regularization=r).fit(taught).weight @ imprint) for r in (0, 1, 100)]
+    assert near[0] < near[1] < near[2]
+    assert near[2] > 0.9999
+
+
+def test_finetune_separates_a_label_from_its_negatives_better_than_the_imprint(world):
+    """Its whole point (BCE against the other labels' examples), on the mean scores rather than
+    the extremes; the tuned weight stays a unit vector, so its scores stay cosines."""
+    _, examples, _ = world
+    negatives = np.vstack(examples[1:])
+    for count in (1, 6):
+        taught = examples_for(0, [examples[0][:count], *examples[1:]])
+        tuned, imprint = FineTune().fit(taught), MWI().fit(taught)
+
+        def gap(head):
+            return head.scores(examples[0]).mean() - head.scores(negatives).mean()
+
+        assert gap(tuned) > gap(imprint) + 0.01, count
+        assert abs(float(np.linalg.norm(tuned.weight)) - 1.0) < 1e-6
+
+
+@pytest.mark.parametrize("name", ["finetune", "multiproxy"])
+def test_a_prompted_label_without_examples_is_its_prompt_and_holds_nothing_out(name, world):
+    centres, _, library = world
+    prompted = Examples(
+        np.empty((0, DIMS), np.float32), np.empty((0, DIMS), np.float32), prior=centres[0]
+    )
+    head = get_method(name).fit(prompted)
+    np.testing.assert_allclose(
+        head.scores(library), ZeroShot().fit(prompted).scores(library), atol=1e-6
+    )
+    assert len(head.held_out_scores()) == 0
+    restored = head.restore(head.parameters(), get_method(name), prompted)
+    assert np.array_equal(restored.scores(library), head.scores(library))
 
 
 def test_linear_probe_without_negatives_is_the_imprint(world):
