@@ -450,10 +450,11 @@ def status(ctx: _Context, as_json: bool) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["csv", "json", "xmp"]),
+    type=click.Choice(["csv", "json", "xmp", "parquet"]),
     required=True,
     help="csv: path,label,score,confirmed rows; json: a list of {path, labels}; "
-    "xmp: keywords in an XMP sidecar beside each photo (OUT is not used).",
+    "xmp: keywords in an XMP sidecar beside each photo (OUT is not used); "
+    "parquet: path, content hash, model key and embedding of every photo (needs pyarrow).",
 )
 @click.option(
     "--predicted",
@@ -477,6 +478,11 @@ def export(ctx: _Context, fmt: str, predicted: bool, embed: bool, out: str | Non
         return
     if predicted or embed:
         raise UserError("--predicted and --embed apply to --format xmp only")
+    if fmt == "parquet":
+        if out in (None, "-"):
+            raise UserError("--format parquet writes a file: give OUT")
+        click.echo(f"wrote {library.export_embeddings(out)} embeddings to {out}", err=True)
+        return
     predictions = library.predictions()
     if out in (None, "-"):
         write_predictions(fmt, predictions, sys.stdout)
@@ -892,6 +898,7 @@ def _run(command: click.Command, argv: list[str] | None, prog_name: str) -> None
 
 
 # Commands kept in modules of their own attach themselves to `cli` when imported.
+from phototag.cli import batch as _batch_commands  # noqa: E402, F401
 from phototag.cli import raw as _raw_commands  # noqa: E402, F401
 
 

@@ -121,6 +121,16 @@ class Encoder:
             )
         return self._towers[backend]
 
+    def onnx_tower_file(self) -> tuple[Path, bool]:
+        """(the ONNX file of the image tower, exported and checked against torch on first use;
+        whether a constant 1 is appended to its output before the projection), for
+        `phototag batch prepare`, whose workers run the tower without torch."""
+        path = self._onnx_path()
+        _, backend = backends.image_tower(self._visual, "onnx", path, self.image_size)
+        if backend != "onnx" or not path.is_file():
+            raise EnvironmentProblem(f"the image tower of {self.spec.name} has no ONNX export")
+        return path, self._appends_one
+
     def _onnx_path(self) -> Path:
         """Beside the tiny model's weights (made here, so deleting them resets both); for other
         weights, in the user's cache, named after the model key (which pins the weights)."""
