@@ -9,6 +9,7 @@ resumes by skipping the shards that have their file.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 from collections.abc import Callable
@@ -66,7 +67,7 @@ def connect(address: str) -> Any:
     else:
         options["address"] = address
     try:
-        ray.init(**options, logging_level="ERROR", configure_logging=True)
+        ray.init(**options, logging_level=logging.ERROR)
     except (ConnectionError, RuntimeError, ValueError) as exc:
         raise EnvironmentProblem(f"cannot reach the Ray cluster at {address}: {exc}") from None
     return ray
@@ -111,12 +112,13 @@ def _run(ray, job, shards, todo, out, tolerance, report, progress) -> None:
         for i in todo
     ]
     actors = max(1, min(len(items), int(ray.cluster_resources().get("CPU", 1))))
+    _quiet(ray)
     dataset = ray.data.from_items(items, override_num_blocks=len(items)).map_batches(
         ShardEmbedder,
         fn_constructor_kwargs={"job_root": str(job.root.resolve()), "tolerance": tolerance},
         batch_size=1,
         batch_format="pyarrow",
-        concurrency=actors,
+        compute=ray.data.ActorPoolStrategy(size=actors),
         num_cpus=ACTOR_CPUS,
     )
     total = sum(len(shards[i]) for i in todo)
@@ -135,6 +137,16 @@ def _run(ray, job, shards, todo, out, tolerance, report, progress) -> None:
                 done += table.num_rows
                 if progress is not None:
                     progress(done, total)
+
+
+def _quiet(ray) -> None:
+    """The command prints its own progress bar and one summary line; Ray Data's progress
+    logs and bars would bury them."""
+    context = ray.data.DataContext.get_current()
+    context.enable_progress_bars = False
+    context.print_on_execution_start = False
+    for name in ("ray", "ray.data"):
+        logging.getLogger(name).setLevel(logging.ERROR)
 
 
 def _batches(ray, dataset):

@@ -30,7 +30,8 @@ def shards_of(
 ) -> list[list[Entry]]:
     """The job's shards: listed once and kept in OUT, so a resumed job sees the same ones."""
     if (out / LISTING).exists():
-        return [[(p, r) for p, r in shard] for shard in json.loads((out / LISTING).read_text())]
+        kept = json.loads((out / LISTING).read_text())["shards"]
+        return [[(path, reason) for path, reason in shard] for shard in kept]
     entries = [e for e in _listed(sources) if not _unchanged(e[0], known)]
     shards = [entries[i : i + SHARD_SIZE] for i in range(0, len(entries), SHARD_SIZE)]
     with replacing(out / LISTING) as temporary:
