@@ -50,13 +50,26 @@ def batch_prepare(ctx: _Context, out_job: str) -> None:
     help="Accept a node whose tower output differs from the library machine's if the least "
     "cosine on the probe is at least COS (recorded in each row's 'agreement').",
 )
+@click.option(
+    "--shard-size",
+    type=click.IntRange(1),
+    help="Photos a shard (default 64): the unit a worker takes and a resumed job skips. "
+    "Fixed when the job first lists its sources.",
+)
 def batch_embed_command(
-    job: str, sources: tuple[str, ...], address: str, out: str | None, tolerance: float | None
+    job: str,
+    sources: tuple[str, ...],
+    address: str,
+    out: str | None,
+    tolerance: float | None,
+    shard_size: int | None,
 ) -> None:
     """Embed the photos in SOURCES (folders, or .txt lists of paths) with the JOB's model."""
     target = Path(out) if out else Path(job) / "out"
     with progress_bar("Embedding") as update:
-        report = batch_embed(Path(job), list(sources), target, address, tolerance, update)
+        report = batch_embed(
+            Path(job), list(sources), target, address, tolerance, update, shard_size
+        )
     click.echo(
         f"{report.shards} shards ({report.skipped_shards} done before): {report.embedded} "
         f"embedded, {len(report.unreadable)} unreadable; results in {target}"

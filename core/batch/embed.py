@@ -61,11 +61,17 @@ def connect(address: str) -> Any:
         ) from None
     if ray.is_initialized():
         return ray
-    options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False}
+    options: dict[str, Any] = {"log_to_driver": False}
     if address == "local":
-        options.update(_node_ip_address="127.0.0.1", num_cpus=os.cpu_count() or 1)
+        options.update(
+            _node_ip_address="127.0.0.1", num_cpus=os.cpu_count() or 1, include_dashboard=False
+        )
     else:
         options["address"] = address
+        if address.split("//")[-1].startswith(("127.", "localhost")):
+            # A cluster on loopback: the driver must say it is on loopback too, or Ray takes
+            # this machine's network address for it and looks for the cluster there.
+            options["_node_ip_address"] = "127.0.0.1"
     try:
         ray.init(**options, logging_level=logging.ERROR)
     except (ConnectionError, RuntimeError, ValueError) as exc:
@@ -80,12 +86,13 @@ def embed(
     address: str = "local",
     tolerance: float | None = None,
     progress: Progress | None = None,
+    shard_size: int | None = None,
 ) -> EmbedReport:
     job = jobs.load(job_root)
     out.mkdir(parents=True, exist_ok=True)
     _keep_job_beside(job, out)
     canonical = [os.path.realpath(os.path.expanduser(s)) for s in sources]
-    shards = listing.shards_of(out, canonical, job.known())
+    shards = listing.shards_of(out, canonical, job.known(), shard_size or listing.SHARD_SIZE)
     if listing.sources_of(out) != canonical:
         raise UserError(f"{out} holds a job over other sources; choose a new --out folder")
     todo = [i for i in range(len(shards)) if not part_path(out, i).exists()]

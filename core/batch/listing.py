@@ -19,6 +19,7 @@ from phototag.core.errors import UserError
 from phototag.core.ingest.decode import is_image_path
 from phototag.core.ingest.scan import discover
 
+# Photos a shard: a lost actor redoes at most this many, and a resumed job skips whole shards.
 SHARD_SIZE = 64
 LISTING = "listing.json"
 
@@ -26,14 +27,14 @@ Entry = tuple[str, str | None]  # (path, the reason it cannot be read, known at 
 
 
 def shards_of(
-    out: Path, sources: list[str], known: dict[str, tuple[int, int]]
+    out: Path, sources: list[str], known: dict[str, tuple[int, int]], size: int = SHARD_SIZE
 ) -> list[list[Entry]]:
     """The job's shards: listed once and kept in OUT, so a resumed job sees the same ones."""
     if (out / LISTING).exists():
         kept = json.loads((out / LISTING).read_text())["shards"]
         return [[(path, reason) for path, reason in shard] for shard in kept]
     entries = [e for e in _listed(sources) if not _unchanged(e[0], known)]
-    shards = [entries[i : i + SHARD_SIZE] for i in range(0, len(entries), SHARD_SIZE)]
+    shards = [entries[i : i + size] for i in range(0, len(entries), size)]
     with replacing(out / LISTING) as temporary:
         temporary.write_text(json.dumps({"sources": sources, "shards": shards}))
     return shards
