@@ -18,12 +18,18 @@ class KnownFile:
     content_hash: str
 
 
+# Present files whose content the model (?) has embedded, in path order.
+_EMBEDDED_PRESENT_FILES = (
+    "FROM files JOIN images ON images.id = files.image_id "
+    "JOIN embeddings ON embeddings.image_id = images.id AND embeddings.model_id = ? "
+    "WHERE files.status = 'ok' ORDER BY files.path"
+)
+
+
 def known_files(store: Store, model_id: int) -> list[KnownFile]:
     rows = store.conn.execute(
-        "SELECT files.path, files.size, files.mtime_ns, images.content_hash FROM files "
-        "JOIN images ON images.id = files.image_id "
-        "JOIN embeddings ON embeddings.image_id = images.id AND embeddings.model_id = ? "
-        "WHERE files.status = 'ok' ORDER BY files.path",
+        "SELECT files.path, files.size, files.mtime_ns, images.content_hash "
+        + _EMBEDDED_PRESENT_FILES,
         (model_id,),
     )
     return [KnownFile(*row) for row in rows]
@@ -40,10 +46,7 @@ class EmbeddedFile:
 
 def embedded_files(store: Store, model_id: int) -> list[EmbeddedFile]:
     rows = store.conn.execute(
-        "SELECT files.path, images.content_hash, embeddings.embedding FROM files "
-        "JOIN images ON images.id = files.image_id "
-        "JOIN embeddings ON embeddings.image_id = images.id AND embeddings.model_id = ? "
-        "WHERE files.status = 'ok' ORDER BY files.path",
+        "SELECT files.path, images.content_hash, embeddings.embedding " + _EMBEDDED_PRESENT_FILES,
         (model_id,),
     )
     return [EmbeddedFile(*row) for row in rows]
