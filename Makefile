@@ -15,7 +15,7 @@ $(BIN)/python:
 # install). `make lock` refreshes it after a dependency changes in pyproject.toml: it keeps every
 # pin that still fits and resolves the rest from the registry (LOCK_FLAGS=--upgrade: all newest).
 LOCK := requirements.lock
-LOCK_EXTRAS := --extra torch --extra test --extra bundle --extra mutate --extra bench
+LOCK_EXTRAS := --extra torch --extra cluster --extra test --extra bundle --extra mutate --extra bench
 
 $(VENV)/.installed: pyproject.toml $(LOCK) | $(BIN)/python
 	$(BIN)/pip install --quiet -c $(LOCK) -e .
@@ -23,7 +23,7 @@ $(VENV)/.installed: pyproject.toml $(LOCK) | $(BIN)/python
 
 # The tests use torch and open_clip as the oracle for the torch-free towers; `make run` has neither.
 $(VENV)/.installed-test: $(VENV)/.installed
-	$(BIN)/pip install --quiet -c $(LOCK) -e '.[test,torch,bundle]'
+	$(BIN)/pip install --quiet -c $(LOCK) -e '.[test,torch,bundle,cluster]'
 	touch $@
 
 lock: | $(BIN)/python

@@ -495,10 +495,11 @@ def status(ctx: _Context, as_json: bool) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["csv", "json", "xmp"]),
+    type=click.Choice(["csv", "json", "xmp", "parquet"]),
     required=True,
     help="csv: path,label,score,confirmed rows; json: a list of {path, labels}; "
-    "xmp: keywords in an XMP sidecar beside each photo (OUT is not used).",
+    "xmp: keywords in an XMP sidecar beside each photo (OUT is not used); "
+    "parquet: path, content hash, model key and embedding of every photo (needs pyarrow).",
 )
 @click.option(
     "--predicted",
@@ -535,6 +536,11 @@ def export(
         return
     if predicted or embed:
         raise UserError("--predicted and --embed apply to --format xmp only")
+    if fmt == "parquet":
+        if out in (None, "-"):
+            raise UserError("--format parquet writes a file: give OUT")
+        click.echo(f"wrote {library.export_embeddings(out)} embeddings to {out}", err=True)
+        return
     predictions = library.predictions(None, min_score, all_scores, album)
     if out in (None, "-"):
         write_predictions(fmt, predictions, sys.stdout)
@@ -1014,7 +1020,7 @@ def gui_main(argv: list[str] | None = None) -> None:
 
 
 # Commands kept in their own modules attach themselves to `cli` when imported.
-from phototag.cli import finding, raw, teaching  # noqa: E402, F401
+from phototag.cli import batch, finding, raw, teaching  # noqa: E402, F401
 
 if __name__ == "__main__":
     # `python -m phototag.cli.main` runs this file as __main__, a second copy of the module: the

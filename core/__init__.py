@@ -94,6 +94,8 @@ _PUBLIC: dict[str, tuple[str, str]] = {
     "write_predictions_file": ("interop.export", "write_file"),
     "backup_library": ("store.backup", "backup"),
     "restore_library": ("store.backup", "restore"),
+    # `phototag batch` (core/batch/; Ray is imported inside batch_embed only)
+    "batch_embed": ("batch.embed", "embed"),
     # `phototag eval` (core/evaluation/)
     "run_evaluation": ("evaluation.run", "run_evaluation"),
     "parse_methods": ("evaluation.run", "parse_methods"),
@@ -126,6 +128,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # what type checkers see; tests/test_public_api.py keeps it equal to _PUBLIC
+    from phototag.core.batch.embed import embed as batch_embed
     from phototag.core.browse import LabelScore
     from phototag.core.browsing import (
         SEARCH_LIMIT,

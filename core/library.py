@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from phototag.core.batch import importing as batch_importing
+from phototag.core.batch import job as batch_job
 from phototag.core.browse import (
     Browser,
     Folder,
@@ -36,7 +38,7 @@ from phototag.core.finding.discover import GROUPS_SHOWN
 from phototag.core.finding.finder import Album, Finder, PhotoGroup
 from phototag.core.history import Journal, Reversal
 from phototag.core.ingest import scan as ingest
-from phototag.core.interop import keywords, packs, selection
+from phototag.core.interop import keywords, packs, parquet, selection
 from phototag.core.labels.methods import (
     available_methods,
     check_method,
@@ -65,6 +67,7 @@ from phototag.core.options import (
     SIDECARS_ON_CONFIRM,
 )
 from phototag.core.paths import default_library_dir
+from phototag.core.store import batch as batch_sql
 from phototag.core.store import labels as stored
 from phototag.core.store import photos as files
 from phototag.core.store.database import Store, is_storable, printable
@@ -665,6 +668,28 @@ class Library:
     def _model_key(self) -> str | None:
         model = self._active_model()
         return None if model is None else model["key"]
+
+    # ----- batch jobs on a cluster (core/batch/) --------------------------------------------
+
+    def prepare_batch(self, out: str | Path) -> Path:
+        """Write a batch job for the active model: its ONNX tower, projection and manifest."""
+        model = self._require_model()
+        encoder = self._encoder()
+        known = batch_sql.known_files(self.store, model["id"])
+        return batch_job.prepare(Path(out), encoder, dict(model), known).root
+
+    def import_batch(self, out: str | Path) -> batch_importing.ImportReport:
+        """Record a batch job's rows as a scan records them, then re-fit every label."""
+        self._labels.invalidate()
+        report = batch_importing.import_batch(self.store, Path(out))
+        self._labels.refit()
+        return report
+
+    def export_embeddings(self, out: str | Path) -> int:
+        """Write every present file's embedding to a Parquet file; returns the row count."""
+        model = self._require_model()
+        rows = batch_sql.embedded_files(self.store, model["id"])
+        return parquet.write_embeddings(Path(out), model["key"], rows)
 
     # ----- classifier packs (core/interop/packs.py) -----------------------------------------
 

@@ -96,7 +96,7 @@ class _Forward:
     result: Future
 
 
-def _unreadable_reason(exc: OSError) -> str:
+def unreadable_reason(exc: OSError) -> str:
     if isinstance(exc, FileNotFoundError):
         return "file vanished during scan"
     if isinstance(exc, PermissionError):
@@ -169,7 +169,7 @@ def _find(target: str, skip: set[str]) -> Iterator[Path | tuple[Path, str]]:
         return
     except OSError as exc:
         if is_image_path(Path(target)):
-            yield Path(printable(target)), _unreadable_reason(exc)
+            yield Path(printable(target)), unreadable_reason(exc)
         return
     if stat.S_ISDIR(info.st_mode):
         yield from discover(Path(target), skip)
@@ -193,7 +193,7 @@ def folder_problem(store: Store, folder: dict) -> str | None:
     except NotADirectoryError:
         return "not a folder"
     except OSError as exc:
-        return _unreadable_reason(exc)
+        return unreadable_reason(exc)
     if empty and ingest_sql.folder_has_present_files(store, folder["id"]):
         return "empty, though it had photos (an unmounted drive?)"
     return None
@@ -206,7 +206,50 @@ def _owner(path: str, folders: list[dict]) -> dict | None:
 
 
 def _folder_failure(failure: OSError) -> tuple[Path, str]:
-    return Path(printable(failure.filename)), f"folder not readable: {_unreadable_reason(failure)}"
+    return Path(printable(failure.filename)), f"folder not readable: {unreadable_reason(failure)}"
+
+
+@dataclass(frozen=True)
+class EmbeddedPhoto:
+    """The facts the library keeps about one embedded content, whoever decoded it."""
+
+    content_hash: str
+    width: int
+    height: int
+    taken_at: str | None
+
+
+def record_photo(
+    store: Store, model_id: int, photo: EmbeddedPhoto, feature: np.ndarray, embedding: np.ndarray
+) -> int:
+    """Keep one embedded content (inside the caller's transaction); returns its image id. The
+    scan and `phototag batch import` both record through here, so they store the same rows."""
+    image_id = ingest_sql.upsert_image(
+        store, photo.content_hash, photo.width, photo.height, photo.taken_at
+    )
+    ingest_sql.save_embedding(store, image_id, model_id, embedding, feature)
+    return image_id
+
+
+def record_file(
+    store: Store, path: str, folder_id: int, image_id: int, size: int, mtime_ns: int
+) -> None:
+    """The file at path shows this photo now (inside the caller's transaction)."""
+    _carry_examples(store, path, image_id)
+    ingest_sql.record_present_file(store, path, folder_id, image_id, size, mtime_ns)
+
+
+def _carry_examples(store: Store, path: str, image_id: int) -> None:
+    """An edited photo is new content at the same path: the labels the user gave it move to
+    the new content, unless another file still shows the old one (then they stay there).
+    A path marked missing counts too: a photo edited while its folder was away (or saved by
+    deleting the old file first) comes back as new content where the old one was."""
+    previous = ingest_sql.last_image_at(store, path)
+    if previous is None or previous == image_id:
+        return
+    if ingest_sql.is_shown_elsewhere(store, previous, path):
+        return
+    ingest_sql.move_examples(store, previous, image_id)
 
 
 class Ingest:
@@ -364,7 +407,7 @@ class Ingest:
             self._vanished(folder_id)
             return None
         except OSError as exc:
-            self._record_unreadable(str(path), folder_id, _unreadable_reason(exc))
+            self._record_unreadable(str(path), folder_id, unreadable_reason(exc))
             return None
         refusal = self._refusal(path, info.st_mode)
         if refusal is not None:
@@ -449,9 +492,7 @@ class Ingest:
                 self._vanished(candidate.folder_id)
                 continue
             except OSError as exc:
-                self._record_unreadable(
-                    candidate.path, candidate.folder_id, _unreadable_reason(exc)
-                )
+                self._record_unreadable(candidate.path, candidate.folder_id, unreadable_reason(exc))
                 continue
             hashed = _Candidate(**{**candidate.__dict__, "content_hash": digest})
             image_id = ingest_sql.image_id_for_content(self.store, digest)
@@ -472,18 +513,17 @@ class Ingest:
             for (candidate, pixels), feature, embedding in zip(
                 batch, features, embeddings, strict=True
             ):
-                image_id = ingest_sql.upsert_image(
-                    self.store, candidate.content_hash, pixels.width, pixels.height, pixels.taken_at
+                photo = EmbeddedPhoto(
+                    candidate.content_hash, pixels.width, pixels.height, pixels.taken_at
                 )
-                ingest_sql.save_embedding(self.store, image_id, self.model_id, embedding, feature)
+                image_id = record_photo(self.store, self.model_id, photo, feature, embedding)
                 self._embedded_images.add(image_id)
                 self._record_file(candidate, image_id)
         self.report.embedded += len(batch)
         self._tick(len(batch))
 
     def _record_file(self, candidate: _Candidate, image_id: int) -> None:
-        self._carry_examples(candidate.path, image_id)
-        ingest_sql.record_present_file(
+        record_file(
             self.store,
             candidate.path,
             candidate.folder_id,
@@ -491,18 +531,6 @@ class Ingest:
             candidate.size,
             candidate.mtime_ns,
         )
-
-    def _carry_examples(self, path: str, image_id: int) -> None:
-        """An edited photo is new content at the same path: the labels the user gave it move to
-        the new content, unless another file still shows the old one (then they stay there).
-        A path marked missing counts too: a photo edited while its folder was away (or saved by
-        deleting the old file first) comes back as new content where the old one was."""
-        previous = ingest_sql.last_image_at(self.store, path)
-        if previous is None or previous == image_id:
-            return
-        if ingest_sql.is_shown_elsewhere(self.store, previous, path):
-            return
-        ingest_sql.move_examples(self.store, previous, image_id)
 
     def _vanished(self, folder_id: int) -> None:
         """A file listed a moment ago is gone when read. Its row is left exactly as it was, its

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from phototag.core.atomic import replacing
-from phototag.core.errors import UserError, WeightsMissing
+from phototag.core.errors import EnvironmentProblem, UserError, WeightsMissing
 from phototag.core.ingest.pixels import recipe_of
 from phototag.core.model import backends, hub, network
 from phototag.core.model.backends import ImageTower
@@ -90,6 +90,16 @@ class Encoder(EncoderBase):
         """torch when the ONNX export fails or disagrees."""
         path = self._cache_path(".visual.onnx")
         return backends.image_tower(self._visual, backend, path, self.image_size, stage)
+
+    def onnx_tower_file(self) -> tuple[Path, bool]:
+        """(the ONNX file of the image tower, exported and checked against torch on first use;
+        whether a constant 1 is appended to its output before the projection), for
+        `phototag batch prepare`, whose workers run the tower without torch."""
+        path = self._cache_path(".visual.onnx")
+        _, backend = backends.image_tower(self._visual, "onnx", path, self.image_size)
+        if backend != "onnx" or not path.is_file():
+            raise EnvironmentProblem(f"the image tower of {self.spec.name} has no ONNX export")
+        return path, self._appends_one
 
     def encode_texts(self, texts: list[str]) -> np.ndarray:
         if not texts:

@@ -99,6 +99,11 @@ class EncoderBase:
         """L2-normalised text embeddings, float32, one row per text."""
         raise NotImplementedError
 
+    def onnx_tower_file(self) -> tuple[Path, bool]:
+        """(the ONNX file of the image tower; whether a constant 1 is appended to its output
+        before the projection), for `phototag batch prepare`."""
+        raise NotImplementedError
+
     def prepare(self, stage: backends.StageCallback | None = None) -> None:
         """Make the image tower now, telling `stage` the steps of a one-time conversion, so a
         scan's progress does not sit at 0 meanwhile."""
@@ -143,6 +148,12 @@ class OnnxEncoder(EncoderBase):
             return self._reference_tower(), backend
         path = self._cache_path(".visual.onnx")
         return backends.graph_tower(backend, path, self._writer(_image_graph), stage), backend
+
+    def onnx_tower_file(self) -> tuple[Path, bool]:
+        """(the ONNX file of the image tower, built on first use; whether a constant 1 is
+        appended to its output before the projection), for `phototag batch prepare`."""
+        self.prepare()
+        return self._cache_path(".visual.onnx"), self._appends_one
 
     def _reference_tower(self) -> ImageTower:
         """open_clip's own image tower on the same weights (`phototag[torch]`)."""

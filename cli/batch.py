@@ -1,0 +1,89 @@
+"""`phototag batch`: embed an archive on a Ray cluster and bring the result back (issue 18).
+
+Nothing here imports Ray: `batch embed` reaches it through core's batch_embed, inside the
+command, so the plain CLI and the app never load it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from phototag.cli.main import UNREADABLE_SHOWN, _Context, cli, pass_context, progress_bar
+from phototag.core import batch_embed
+
+
+@cli.group()
+def batch() -> None:
+    """Embed photos on a Ray cluster, bit for bit as a scan here (needs phototag[cluster])."""
+
+
+@batch.command("prepare")
+@click.argument("out_job", type=click.Path(file_okay=False))
+@pass_context
+def batch_prepare(ctx: _Context, out_job: str) -> None:
+    """Write a job folder for the library's model: the ONNX image tower, the projection and
+    a manifest (model key, versions, numerics fingerprint, the files already embedded)."""
+    root = ctx.library.prepare_batch(out_job)
+    click.echo(f"prepared {root}")
+
+
+@batch.command("embed")
+@click.argument("job", type=click.Path(exists=True, file_okay=False))
+@click.argument("sources", nargs=-1, required=True)
+@click.option(
+    "--address",
+    default="local",
+    show_default=True,
+    help="local: a private Ray runtime on this machine (loopback only, no usage statistics); "
+    "auto: the cluster this machine belongs to; ray://HOST:PORT: a remote cluster.",
+)
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(file_okay=False),
+    help="Folder for the Parquet results (default: JOB/out). Run again to resume.",
+)
+@click.option(
+    "--tolerance",
+    type=click.FloatRange(0.0, 1.0),
+    help="Accept a node whose tower output differs from the library machine's if the least "
+    "cosine on the probe is at least COS (recorded in each row's 'agreement').",
+)
+@click.option(
+    "--shard-size",
+    type=click.IntRange(1),
+    help="Photos a shard (default 64): the unit a worker takes and a resumed job skips. "
+    "Fixed when the job first lists its sources.",
+)
+def batch_embed_command(
+    job: str,
+    sources: tuple[str, ...],
+    address: str,
+    out: str | None,
+    tolerance: float | None,
+    shard_size: int | None,
+) -> None:
+    """Embed the photos in SOURCES (folders, or .txt lists of paths) with the JOB's model."""
+    target = Path(out) if out else Path(job) / "out"
+    with progress_bar("Embedding") as update:
+        report = batch_embed(
+            Path(job), list(sources), target, address, tolerance, update, shard_size
+        )
+    click.echo(
+        f"{report.shards} shards ({report.skipped_shards} done before): {report.embedded} "
+        f"embedded, {len(report.unreadable)} unreadable; results in {target}"
+    )
+    for path, reason in report.unreadable[:UNREADABLE_SHOWN]:
+        click.echo(f"skipped {path}: {reason}", err=True)
+
+
+@batch.command("import")
+@click.argument("results", type=click.Path(exists=True, file_okay=False))
+@pass_context
+def batch_import(ctx: _Context, results: str) -> None:
+    """Record the results of `batch embed` in the library, as a scan records its photos."""
+    report = ctx.library.import_batch(results)
+    for folder in report.folders_added:
+        click.echo(f"added folder {folder}", err=True)
+    click.echo(f"imported {report.embedded} photos, {report.unreadable} unreadable")

@@ -1,0 +1,203 @@
+"""`phototag batch embed`: a prepared job's shards embedded on a Ray Data cluster.
+
+Ray is imported inside these functions only. The dataset is one row a shard, mapped by an
+actor pool (worker.ShardEmbedder loads the tower once per actor); the driver writes each
+finished shard as OUT/part-NNNNN.parquet (written whole, then renamed), so a killed job
+resumes by skipping the shards that have their file.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from phototag.core.atomic import replacing
+from phototag.core.batch import job as jobs
+from phototag.core.batch import listing
+from phototag.core.batch.worker import ShardEmbedder, row_schema
+from phototag.core.errors import EnvironmentProblem, UserError
+
+# Every CPU taken by actors hangs a dataset silently (ray#44687): each actor asks for this
+# share of a CPU, one actor a CPU, so the dataset's own tasks always find room.
+ACTOR_CPUS = 0.8
+# A local runtime started by Phototag: loopback listeners only, no usage statistics.
+PRIVATE_RAY_ENVIRONMENT = {
+    "RAY_USAGE_STATS_ENABLED": "0",
+    "RAY_USAGE_STATS_PROMPT_ENABLED": "0",
+    "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",
+    "RAY_DISABLE_DOCKER_CPU_WARNING": "1",
+}
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class EmbedReport:
+    shards: int = 0
+    skipped_shards: int = 0
+    embedded: int = 0
+    unreadable: list[tuple[str, str]] = field(default_factory=list)
+
+
+def part_path(out: Path, shard: int) -> Path:
+    return out / f"part-{shard:05d}.parquet"
+
+
+def connect(address: str) -> Any:
+    """`local`: a private runtime on this machine (127.0.0.1, no dashboard, no statistics);
+    `auto` or `ray://host:port`: an existing cluster."""
+    os.environ.update(PRIVATE_RAY_ENVIRONMENT)
+    try:
+        import ray
+    except ImportError:
+        raise EnvironmentProblem(
+            "phototag batch needs Ray: pip install 'phototag[cluster]'"
+        ) from None
+    if ray.is_initialized():
+        return ray
+    options: dict[str, Any] = {"log_to_driver": False}
+    if address == "local":
+        options.update(
+            _node_ip_address="127.0.0.1", num_cpus=os.cpu_count() or 1, include_dashboard=False
+        )
+    else:
+        options["address"] = address
+        if address.split("//")[-1].startswith(("127.", "localhost")):
+            # A cluster on loopback: the driver must say it is on loopback too, or Ray takes
+            # this machine's network address for it and looks for the cluster there.
+            options["_node_ip_address"] = "127.0.0.1"
+    try:
+        ray.init(**options, logging_level=logging.ERROR)
+    except (ConnectionError, RuntimeError, ValueError) as exc:
+        raise EnvironmentProblem(f"cannot reach the Ray cluster at {address}: {exc}") from None
+    return ray
+
+
+def embed(
+    job_root: Path,
+    sources: list[str],
+    out: Path,
+    address: str = "local",
+    tolerance: float | None = None,
+    progress: Progress | None = None,
+    shard_size: int | None = None,
+) -> EmbedReport:
+    job = jobs.load(job_root)
+    out.mkdir(parents=True, exist_ok=True)
+    _keep_job_beside(job, out)
+    canonical = [os.path.realpath(os.path.expanduser(s)) for s in sources]
+    shards = listing.shards_of(out, canonical, job.known(), shard_size or listing.SHARD_SIZE)
+    if listing.sources_of(out) != canonical:
+        raise UserError(f"{out} holds a job over other sources; choose a new --out folder")
+    todo = [i for i in range(len(shards)) if not part_path(out, i).exists()]
+    report = EmbedReport(len(shards), len(shards) - len(todo))
+    if todo:
+        _run(connect(address), job, shards, todo, out, tolerance, report, progress)
+    return report
+
+
+def _keep_job_beside(job: jobs.Job, out: Path) -> None:
+    """`batch import` reads the model and projection from OUT, without the job folder."""
+    for name in (jobs.MANIFEST, jobs.PROJECTION):
+        if not (out / name).exists():
+            with replacing(out / name) as temporary:
+                shutil.copyfile(job.root / name, temporary)
+
+
+def _run(ray, job, shards, todo, out, tolerance, report, progress) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    items = [
+        {"shard": i, "paths": [p for p, _ in shards[i]], "reasons": [r for _, r in shards[i]]}
+        for i in todo
+    ]
+    actors = max(1, min(len(items), int(ray.cluster_resources().get("CPU", 1))))
+    _quiet(ray)
+    dataset = ray.data.from_items(items, override_num_blocks=len(items)).map_batches(
+        ShardEmbedder,
+        fn_constructor_kwargs={"job_root": str(job.root.resolve()), "tolerance": tolerance},
+        batch_size=1,
+        batch_format="pyarrow",
+        compute=ray.data.ActorPoolStrategy(size=actors),
+        num_cpus=ACTOR_CPUS,
+    )
+    total = sum(len(shards[i]) for i in todo)
+    pending: dict[int, list[Any]] = {}
+    done = 0
+    for block in _batches(ray, dataset):
+        for shard in set(block.column("shard").to_pylist()):
+            rows = block.filter(pa.compute.equal(block.column("shard"), shard))
+            pending.setdefault(shard, []).append(rows)
+            table = pa.concat_tables(pending[shard])
+            if table.num_rows == len(shards[shard]):
+                with replacing(part_path(out, shard)) as temporary:
+                    pq.write_table(table.cast(row_schema()), temporary)
+                del pending[shard]
+                _count(report, table)
+                done += table.num_rows
+                if progress is not None:
+                    progress(done, total)
+
+
+def _quiet(ray) -> None:
+    """The command prints its own progress bar and one summary line; Ray Data's progress
+    logs and bars would bury them."""
+    context = ray.data.DataContext.get_current()
+    context.enable_progress_bars = False
+    context.print_on_execution_start = False
+    for name in ("ray", "ray.data"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
+def _batches(ray, dataset):
+    """The dataset's output; a node refusing its numerics becomes the one-line reason."""
+    from phototag.core.batch.worker import NumericsDiffer
+
+    try:
+        yield from dataset.iter_batches(batch_size=None, batch_format="pyarrow")
+    except Exception as exc:
+        chain: BaseException | None = exc
+        while chain is not None:
+            if isinstance(chain, NumericsDiffer):
+                raise NumericsDiffer(str(chain)) from None
+            message = str(chain)
+            if "numerics differ" in message:
+                line = next(x for x in message.splitlines() if "numerics differ" in x)
+                raise NumericsDiffer(line.split("NumericsDiffer: ")[-1].strip()) from None
+            chain = chain.__cause__ or chain.__context__
+        raise
+
+
+def _count(report: EmbedReport, table: Any) -> None:
+    for path, error in zip(
+        table.column("path").to_pylist(), table.column("error").to_pylist(), strict=True
+    ):
+        if error is None:
+            report.embedded += 1
+        else:
+            report.unreadable.append((path, error))
+
+
+def read_parts(out: Path) -> Any:
+    """Every row a job wrote so far, as one pyarrow table, in shard order."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    parts = sorted(out.glob("part-*.parquet"))
+    if not parts:
+        raise UserError(f"no batch results in {out}")
+    return pa.concat_tables(pq.read_table(p) for p in parts)
+
+
+def manifest_of(out: Path) -> dict:
+    try:
+        return json.loads((out / jobs.MANIFEST).read_text())
+    except (OSError, ValueError):
+        raise UserError(f"not the output of phototag batch embed: {out}") from None

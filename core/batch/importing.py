@@ -1,0 +1,99 @@
+"""`phototag batch import`: a batch job's rows into the library, as a scan records them.
+
+Rows are recorded through scan.record_photo and scan.record_file (and the store's
+record_unreadable_file), one transaction a shard, by content hash and path: what a local scan
+of the same folders stores. A library that never scanned takes the job's model; a library
+whose active projection changed since the job was prepared gets embeddings re-projected from
+the stored features (h @ W, as a ProLIP refinement recomputes them).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from phototag.core.batch import job as jobs
+from phototag.core.batch import listing
+from phototag.core.batch.embed import manifest_of, read_parts
+from phototag.core.errors import UserError
+from phototag.core.ingest.scan import EmbeddedPhoto, is_within, record_file, record_photo
+from phototag.core.model.projection import active_projection, project_rows
+from phototag.core.store import ingest as ingest_sql
+from phototag.core.store import photos
+from phototag.core.store.database import Store
+
+
+@dataclass
+class ImportReport:
+    embedded: int = 0
+    unreadable: int = 0
+    folders_added: list[str] = field(default_factory=list)
+
+
+def import_batch(store: Store, out: Path) -> ImportReport:
+    manifest = manifest_of(out)
+    table = read_parts(out)
+    model_id, projection = _model_for(store, out, manifest)
+    report = ImportReport()
+    folders = _folders_for(store, listing.sources_of(out), report)
+    by_shard: dict[int, list[dict]] = {}
+    for row in table.to_pylist():
+        by_shard.setdefault(row["shard"], []).append(row)
+    for rows in by_shard.values():
+        with store.transaction():
+            for row in rows:
+                _record(store, model_id, projection, folders, row, report)
+    return report
+
+
+def _model_for(store: Store, out: Path, manifest: dict) -> tuple[int, np.ndarray | None]:
+    """The job's model, registered when the library never used it (which makes it the active
+    one, as a first scan does); returns its id and the projection to re-project with, or None
+    when the job's projection is the library's."""
+    key = manifest["model_key"]
+    job_projection = np.load(out / jobs.PROJECTION)
+    if photos.model_with_key(store, key) is None:
+        photos.register_model(
+            store, key, manifest["model_name"], None, tuple(manifest["dims"]), job_projection
+        )
+    active = photos.active_model(store)
+    if active is None or active["key"] != key:
+        raise UserError(
+            f"the batch job embedded with {key}, the library uses "
+            f"{None if active is None else active['key']}; scan with that model first"
+        )
+    library_projection = active_projection(active)
+    same = np.array_equal(library_projection, job_projection)
+    return active["id"], None if same else library_projection
+
+
+def _folders_for(store: Store, sources: list[str], report: ImportReport) -> list[dict]:
+    """The library folders the rows belong in; a source folder outside all of them is added."""
+    for source in sources:
+        folder = source if os.path.isdir(source) else os.path.dirname(source)
+        if not any(is_within(folder, f["path"]) for f in photos.all_folders(store)):
+            photos.insert_folder(store, folder)
+            report.folders_added.append(folder)
+    return [dict(f) for f in photos.all_folders(store)]
+
+
+def _record(store, model_id, projection, folders, row, report) -> None:
+    holding = [f for f in folders if is_within(row["path"], f["path"])]
+    if not holding:
+        return
+    folder_id = max(holding, key=lambda f: len(f["path"]))["id"]
+    if row["error"] is not None:
+        ingest_sql.record_unreadable_file(store, row["path"], folder_id, row["error"])
+        report.unreadable += 1
+        return
+    feature = np.asarray(row["feature"], dtype=np.float32)
+    embedding = np.asarray(row["embedding"], dtype=np.float32)
+    if projection is not None:
+        embedding = project_rows(feature[None, :], projection)[0]
+    photo = EmbeddedPhoto(row["content_hash"], row["width"], row["height"], row["taken_at"])
+    image_id = record_photo(store, model_id, photo, feature, embedding)
+    record_file(store, row["path"], folder_id, image_id, row["size"], row["mtime_ns"])
+    report.embedded += 1

@@ -1,0 +1,129 @@
+"""A batch job: the files a cluster node needs to embed exactly as this library's scan does.
+
+JOB/tower.onnx is the image tower the scan runs, JOB/projection.npy the library's active
+projection, and JOB/manifest.json says what they are (model key, projection version, the
+tower's sha256, the versions that computed the fingerprint), the pixel recipe, the
+fingerprint (the tower's output on backends.probe_pixels, float32 bits kept exactly: a JSON
+float round-trips a float32) and the files the library has embedded already.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from dataclasses import asdict, dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from phototag.core.atomic import replacing
+from phototag.core.errors import UserError
+from phototag.core.ingest.pixels import PixelRecipe
+from phototag.core.model.backends import onnx_tower, probe_pixels
+from phototag.core.store.batch import KnownFile
+
+MANIFEST = "manifest.json"
+TOWER = "tower.onnx"
+PROJECTION = "projection.npy"
+FORMAT = 1
+PINNED = ("phototag", "onnxruntime", "numpy", "pillow")
+
+
+@dataclass(frozen=True)
+class Job:
+    """A prepared job, as read back from its folder."""
+
+    root: Path
+    manifest: dict[str, Any]
+
+    @property
+    def tower_path(self) -> Path:
+        return self.root / TOWER
+
+    @property
+    def recipe(self) -> PixelRecipe:
+        fields = dict(self.manifest["recipe"])
+        for name in ("resize", "crop", "mean", "std"):
+            if isinstance(fields[name], list):
+                fields[name] = tuple(fields[name])
+        return PixelRecipe(**fields)
+
+    @property
+    def fingerprint(self) -> np.ndarray:
+        return np.asarray(self.manifest["fingerprint"], dtype=np.float32)
+
+    @property
+    def image_size(self) -> int:
+        return int(self.manifest["image_size"])
+
+    def projection(self) -> np.ndarray:
+        return np.load(self.root / PROJECTION)
+
+    def known(self) -> dict[str, tuple[int, int]]:
+        """path -> (size, mtime_ns) of the files the library has embedded already."""
+        return {row["path"]: (row["size"], row["mtime_ns"]) for row in self.manifest["known"]}
+
+
+def fingerprint_of(tower_path: Path, image_size: int) -> np.ndarray:
+    """The tower's features on the fixed probe pixels: equal bits mean equal numerics."""
+    return onnx_tower(tower_path)(probe_pixels(image_size))
+
+
+def prepare(out: Path, encoder: Any, model: dict[str, Any], known: list[KnownFile]) -> Job:
+    """Write the job folder for the library's active model (`model` is its models row)."""
+    if (out / MANIFEST).exists():
+        raise UserError(f"{out} holds a prepared job already; choose a new folder")
+    out.mkdir(parents=True, exist_ok=True)
+    source, appends_one = encoder.onnx_tower_file()
+    with replacing(out / TOWER) as temporary:
+        shutil.copyfile(source, temporary)
+    with replacing(out / PROJECTION) as temporary, open(temporary, "wb") as f:
+        np.save(f, np.asarray(encoder.projection, dtype=np.float32))
+    manifest = {
+        "format": FORMAT,
+        "model_key": model["key"],
+        "model_name": model["name"],
+        "projection_version": model["projection_version"],
+        "dims": [encoder.embed_dim, encoder.feature_dim],
+        "tower_sha256": _sha256(out / TOWER),
+        "appends_one": appends_one,
+        "image_size": encoder.image_size,
+        "recipe": asdict(encoder.pixel_recipe),
+        "versions": {name: _version(name) for name in PINNED},
+        "fingerprint": fingerprint_of(out / TOWER, encoder.image_size).tolist(),
+        "known": [asdict(row) for row in known],
+    }
+    with replacing(out / MANIFEST) as temporary:
+        temporary.write_text(json.dumps(manifest, indent=1))
+    return Job(out, manifest)
+
+
+def load(root: Path) -> Job:
+    """The job at root, its tower checked against the sha256 the manifest recorded."""
+    try:
+        manifest = json.loads((root / MANIFEST).read_text())
+    except (OSError, ValueError) as exc:
+        raise UserError(f"not a prepared batch job: {root} ({exc})") from None
+    if manifest.get("format") != FORMAT:
+        raise UserError(f"{root}: batch job format {manifest.get('format')} is not {FORMAT}")
+    if _sha256(root / TOWER) != manifest["tower_sha256"]:
+        raise UserError(f"{root / TOWER} is not the tower the job was prepared with")
+    return Job(root, manifest)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _version(name: str) -> str | None:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return None
