@@ -121,6 +121,9 @@ def test_batch_embed_equals_a_local_scan_bit_for_bit_and_imports_to_the_same_pre
 
 
 def test_a_local_runtime_listens_on_loopback_only(phototag, library_dir, archive, tmp_path):
+    import ray
+
+    ray.shutdown()  # the other tests' runtime (this process's) would be seen too
     job = tmp_path / "job"
     assert phototag("batch", "prepare", job).code == 0
     seen: list = []
@@ -192,7 +195,11 @@ def test_a_node_with_other_numerics_is_refused_unless_a_tolerance_is_given(
     job = tmp_path / "job"
     assert phototag("batch", "prepare", job).code == 0
     manifest = json.loads((job / "manifest.json").read_text())
-    manifest["fingerprint"] = (np.asarray(manifest["fingerprint"]) * 1.001).tolist()
+    # Another direction, not another scale (a cosine cannot see a scale): 1% of the
+    # fingerprint's size along alternating signs, a cosine of about 0.99995.
+    fingerprint = np.asarray(manifest["fingerprint"], dtype=np.float64)
+    signs = np.where(np.arange(fingerprint.size) % 2, 1.0, -1.0).reshape(fingerprint.shape)
+    manifest["fingerprint"] = (fingerprint + 0.01 * np.abs(fingerprint).mean() * signs).tolist()
     (job / "manifest.json").write_text(json.dumps(manifest))
     args = ["batch", "embed", job, archive / "red", "--address", cluster]
 
