@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from phototag.app.style import icon
+from phototag.app.text import percent
 from phototag.app.thumbnail_loader import ThumbnailLoader
 from phototag.core import PhotoDetails, PhotoLabel
 
@@ -81,9 +82,9 @@ class LabelRow(QWidget):
         chip = QLabel(label.name)
         chip.setObjectName(f"chip-{label.state}")
         chip.setStyleSheet(CHIP_STYLES[label.state] + "border-radius:11px; padding:2px 10px;")
-        chip.setToolTip(f"{label.name}: {STATE_WORDS[label.state]} (score {label.score:.0%})")
+        chip.setToolTip(f"{label.name}: {STATE_WORDS[label.state]} (score {percent(label.score)})")
         layout.addWidget(chip)
-        score = QLabel(f"{label.score:.0%}" if label.state != "confirmed" else "")
+        score = QLabel(percent(label.score) if label.state != "confirmed" else "")
         score.setObjectName("muted")
         layout.addWidget(score)
         layout.addStretch(1)

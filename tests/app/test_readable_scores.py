@@ -1,0 +1,78 @@
+"""Scores people can read, in a real window: one scale on the photo's badge, in the details
+pane and in the threshold readout, and a slider that steps one suggestion at a time."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+
+from phototag.app.details import LabelRow
+from phototag.app.photo_model import Role
+from phototag.app.text import percent
+from tests.app.helpers import select_paths, shown_paths
+
+
+def _badges(window) -> dict[str, str]:
+    model = window.photo_model
+    return {
+        model.photo(row).path: percent(model.index(row).data(Role.SCORE))
+        for row in range(model.rowCount())
+    }
+
+
+def _suggested(window) -> int:
+    return len(window.library.review("red").suggested)
+
+
+def _press(qtbot, window, key: Qt.Key) -> None:
+    """One key on the slider, then the live re-score (coalesced by a short timer)."""
+    before = _suggested(window)
+    bar = window.header.review
+    bar.slider.setFocus()
+    QTest.keyClick(bar.slider, key)
+    qtbot.waitUntil(lambda: _suggested(window) != before)
+
+
+def _readout_number(window) -> str:
+    return window.header.review.threshold_text.text().split()[1]
+
+
+def test_each_slider_step_is_one_suggestion_and_the_badges_do_not_move(
+    qtbot, open_window, library_dir, photo_set
+):
+    made = photo_set[1]
+    window = open_window(library_dir)
+    window.tag_paths("red", made["red"][:3])
+    window.sidebar.select("label", "red")
+    bar = window.header.review
+    start = _suggested(window)
+    assert start >= 2
+    assert bar.threshold_text.text().startswith("from ")
+    before = _badges(window)
+
+    _press(qtbot, window, Qt.Key.Key_Right)  # right: fewer
+    assert _suggested(window) == start - 1
+    assert f"{start - 1} photos" in bar.threshold_text.text()
+    _press(qtbot, window, Qt.Key.Key_Left)
+    _press(qtbot, window, Qt.Key.Key_Left)  # left: more
+    assert _suggested(window) == start + 1
+    assert "set by you" in bar.threshold_text.text()
+
+    after = _badges(window)
+    assert {p: after[p] for p in before if p in after} == {
+        p: before[p] for p in after if p in before
+    }
+    last = shown_paths(window)[-1]  # the suggestions are best first
+    assert _readout_number(window) == after[last]
+
+
+def test_the_details_pane_shows_the_badge_number(qtbot, open_window, library_dir, photo_set):
+    made = photo_set[1]
+    window = open_window(library_dir)
+    window.tag_paths("red", made["red"][:3])
+    window.sidebar.select("label", "red")
+    _press(qtbot, window, Qt.Key.Key_Right)  # a threshold set by the user
+    photo = shown_paths(window)[0]
+    select_paths(window, [photo])
+    rows = [r for r in window.details.findChildren(LabelRow) if r.label.name == "red"]
+    assert [percent(r.label.score) for r in rows] == [_badges(window)[photo]]
