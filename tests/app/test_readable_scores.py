@@ -53,6 +53,11 @@ def test_each_slider_step_is_one_suggestion_and_the_badges_do_not_move(
     _press(qtbot, window, Qt.Key.Key_Right)  # right: fewer
     assert _suggested(window) == start - 1
     assert f"{start - 1} photos" in bar.threshold_text.text()
+    assert "set by you" in bar.threshold_text.text()
+    moved = _badges(window)
+    assert moved == {path: before[path] for path in moved}  # the threshold moved, no badge did
+    assert _readout_number(window) == moved[shown_paths(window)[-1]]  # suggestions best first
+
     _press(qtbot, window, Qt.Key.Key_Left)
     _press(qtbot, window, Qt.Key.Key_Left)  # left: more
     assert _suggested(window) == start + 1
