@@ -50,7 +50,7 @@ class ReviewBar(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self._stops = np.empty(0)
-        self._stop_scores = np.empty(0)
+        self._stop_scores: tuple[float, ...] = ()
         self._how = ""
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 0, 16, 8)
@@ -135,7 +135,8 @@ class ReviewBar(QWidget):
             return
         self._how = "automatic" if review.threshold_is_automatic else "set by you"
         if not self.slider.isSliderDown():
-            self._stops, self._stop_scores = review.stops, review.stop_scores
+            self._stops = np.asarray(review.stops, dtype=np.float64)
+            self._stop_scores = review.stop_scores
             self.slider.blockSignals(True)
             self.slider.setRange(0, len(self._stops))
             self.slider.setValue(len(self._stops) - self._suggested_at(threshold))
@@ -162,7 +163,7 @@ class ReviewBar(QWidget):
         if shown == 0:
             self.threshold_text.setText(f"none suggested · {self._how}")
             return
-        score = percent(float(self._stop_scores[shown - 1]))
+        score = percent(self._stop_scores[shown - 1])
         self.threshold_text.setText(f"from {score} · {count(shown, 'photo')} · {self._how}")
 
     def _slider_moved(self, _value: int) -> None:

@@ -242,8 +242,8 @@ class Browser:
             suggested=index.refs(best_first(cosine, decided), score),
             near_misses=index.refs(best_first(cosine, near, near_misses), score),
             rejected=index.refs(best_first(cosine, polarity == -1), score),
-            stops=stops,
-            stop_scores=np.array([round(float(x), 4) for x in readable(stops, head)]),
+            stops=tuple(stops.tolist()),
+            stop_scores=tuple(round(float(x), 4) for x in readable(stops, head)),
         )
 
     def search(

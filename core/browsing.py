@@ -72,8 +72,8 @@ class LabelReview:
     suggested: list[PhotoRef]
     near_misses: list[PhotoRef]
     rejected: list[PhotoRef]
-    stops: np.ndarray = field(default_factory=lambda: np.empty(0))
-    stop_scores: np.ndarray = field(default_factory=lambda: np.empty(0))
+    stops: tuple[float, ...] = ()
+    stop_scores: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)
