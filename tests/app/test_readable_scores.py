@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QPushButton
 
 from phototag.app.details import LabelRow
 from phototag.app.photo_model import Role
@@ -81,3 +82,42 @@ def test_the_details_pane_shows_the_badge_number(qtbot, open_window, library_dir
     select_paths(window, [photo])
     rows = [r for r in window.details.findChildren(LabelRow) if r.label.name == "red"]
     assert [percent(r.label.score) for r in rows] == [_badges(window)[photo]]
+
+
+def _rejection_rows(window) -> list[LabelRow]:
+    box = window.details.rejections_box
+    rows = [box.itemAt(i).widget() for i in range(box.count())]
+    return [row for row in rows if isinstance(row, LabelRow) and row.isVisible()]
+
+
+def test_a_rejection_is_listed_in_the_details_pane_and_withdrawing_it_is_undoable(
+    qtbot, open_window, library_dir, photo_set
+):
+    made = photo_set[1]
+    window = open_window(library_dir)
+    window.tag_paths("red", made["red"][:3])
+    window.sidebar.select("label", "red")
+    target = shown_paths(window)[0]
+    select_paths(window, [target])
+    assert not window.details.rejections_header.isVisible()
+    window.details.decisionRequested.emit("red", "reject")
+    window.sidebar.select("all", None)  # the rejected photo left the suggestions
+    select_paths(window, [target])
+    qtbot.waitUntil(lambda: [r.label.name for r in _rejection_rows(window)] == ["red"])
+    assert window.details.rejections_header.isVisible()
+
+    withdraw = _rejection_rows(window)[0].findChild(QPushButton)
+    assert withdraw.text() == "Withdraw"
+    QTest.mouseClick(withdraw, Qt.MouseButton.LeftButton)
+    assert all(label.state != "rejected" for label in window.library.photo(target).labels)
+    qtbot.waitUntil(lambda: not _rejection_rows(window))
+    assert not window.details.rejections_header.isVisible()
+
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
+    window.grid.setFocus()
+    QTest.keyClick(window.grid, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert [(label.name, label.state) for label in window.library.photo(target).labels] == [
+        ("red", "rejected")
+    ]
+    qtbot.waitUntil(lambda: [r.label.name for r in _rejection_rows(window)] == ["red"])
