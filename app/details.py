@@ -88,6 +88,7 @@ class LabelRow(QWidget):
         layout.addWidget(chip)
         score = QLabel(percent(label.score) if label.state != "confirmed" else "")
         score.setObjectName("muted")
+        score.setToolTip(f"How sure Phototag is that this photo shows {label.name}")
         layout.addWidget(score)
         layout.addStretch(1)
         if label.state == "suggested":

@@ -9,7 +9,7 @@ engine.
 The slider steps in photos: its positions are the review's stops (the distinct scores of the
 undecided photos, best first), so one key press suggests one photo more or fewer, and the
 readout names the threshold on the scale the badges use (core/labels/readable.py says why that
-scale): "from 62%" is the badge of the last photo suggested.
+scale): "28 photos at 62% and up", 62% the badge of the last photo suggested.
 """
 
 from __future__ import annotations
@@ -134,7 +134,9 @@ class ReviewBar(QWidget):
             self.threshold_text.setText("needs an example")
             return
         self._how = "automatic" if review.threshold_is_automatic else "set by you"
-        if not self.slider.isSliderDown():
+        if not self.slider.isSliderDown() and not self._timer.isActive():
+            # Not while a move waits for its re-score: a refresh then (health, thumbnails)
+            # still carries the old threshold and would put the slider back.
             self._stops = np.asarray(review.stops, dtype=np.float64)
             self._stop_scores = review.stop_scores
             self.slider.blockSignals(True)
@@ -164,7 +166,7 @@ class ReviewBar(QWidget):
             self.threshold_text.setText(f"none suggested · {self._how}")
             return
         score = percent(self._stop_scores[shown - 1])
-        self.threshold_text.setText(f"from {score} · {count(shown, 'photo')} · {self._how}")
+        self.threshold_text.setText(f"{count(shown, 'photo')} at {score} and up · {self._how}")
 
     def _slider_moved(self, _value: int) -> None:
         self._show_readout()
