@@ -7,25 +7,15 @@ bench/screenshot.py's sample library.
 
 from __future__ import annotations
 
-import argparse
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from screenshot import _settle, _wait, open_sample_window
+from screenshot import _settle, close_sample, scanned_sample
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("out", type=Path, help="folder for the PNG files")
-    args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="phototag-shot-"))
-    args.out.mkdir(parents=True, exist_ok=True)
-    app, library, window, photos = open_sample_window(work)
-    window.add_folder(str(work / "Pictures"))
-    _wait(app, lambda: window.scan_worker is None, 600)
-    window.problems.hide()
+    out, app, library, window, photos = scanned_sample(__doc__.splitlines()[0])
     window.tag_paths("Sunset", [str(p) for p in photos["sunset"][:3]])
     window.tag_paths("Forest", [str(p) for p in photos["forest"][:3]])
 
@@ -35,19 +25,17 @@ def main() -> None:
     _settle(app, window, 1.0)
     window.grid.setCurrentIndex(window.photo_model.index(0))
     _settle(app, window, 1.0)
-    window.header.grab().save(str(args.out / "review-header.png"))
-    window.grab().save(str(args.out / "review-scores.png"))
+    window.header.grab().save(str(out / "review-header.png"))
+    window.grab().save(str(out / "review-scores.png"))
 
     rejected = str(photos["forest"][5])
     library.reject("Sunset", [rejected])
     window.sidebar.select("all", None)
     window.grid.setCurrentIndex(window.photo_model.index(window.photo_model.row_of(rejected)))
     _settle(app, window, 1.5)
-    window.details.grab().save(str(args.out / "details-rejection.png"))
-    window.grab().save(str(args.out / "window-rejection.png"))
-    window.close()
-    library.close()
-    print(f"screenshots in {args.out}")
+    window.details.grab().save(str(out / "details-rejection.png"))
+    window.grab().save(str(out / "window-rejection.png"))
+    close_sample(window, library, out)
 
 
 if __name__ == "__main__":
