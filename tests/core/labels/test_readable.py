@@ -28,6 +28,9 @@ def test_review_scores_stay_put_when_the_threshold_moves_and_predict_keeps_its_s
     assert {path: after[path] for path in common} == {path: before[path] for path in common}
     second = moved.suggested[1].path
     assert moved.stop_scores[1] == after[second]  # the readout is that photo's badge
+    asked = {item.path: item.score for item in library.help_queue("red")}
+    assert asked.keys() & after.keys()
+    assert all(asked[path] == after[path] for path in asked.keys() & after.keys())
     predicted = {p.path: p.labels["red"].score for p in library.predictions("red")}
     assert predicted[second] == 0.5  # predict: 0.5 at the effective threshold (the contract)
 
