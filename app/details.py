@@ -2,7 +2,9 @@
 
 Each label is a chip whose look says who decided: solid for the user's confirmation, dashed
 outline with a score for the model's suggestion, struck through for a rejection. A suggestion
-has Confirm / Reject next to it; a decision can be withdrawn.
+has Confirm / Reject next to it; a decision can be withdrawn. Rejections have a section of their
+own ("Not in this photo"): a negative example teaches a label as much as a positive one, so the
+user sees which labels they ruled out and can withdraw each (untag, undoable with Ctrl+Z).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from phototag.app.style import icon
+from phototag.app.text import percent
 from phototag.app.thumbnail_loader import ThumbnailLoader
 from phototag.core import PhotoDetails, PhotoLabel
 
@@ -81,15 +84,18 @@ class LabelRow(QWidget):
         chip = QLabel(label.name)
         chip.setObjectName(f"chip-{label.state}")
         chip.setStyleSheet(CHIP_STYLES[label.state] + "border-radius:11px; padding:2px 10px;")
-        chip.setToolTip(f"{label.name}: {STATE_WORDS[label.state]} (score {label.score:.0%})")
+        chip.setToolTip(f"{label.name}: {STATE_WORDS[label.state]} (score {percent(label.score)})")
         layout.addWidget(chip)
-        score = QLabel(f"{label.score:.0%}" if label.state != "confirmed" else "")
+        score = QLabel(percent(label.score) if label.state != "confirmed" else "")
         score.setObjectName("muted")
+        score.setToolTip(f"How sure Phototag is that this photo shows {label.name}")
         layout.addWidget(score)
         layout.addStretch(1)
         if label.state == "suggested":
             self._action("check", "confirm", f"Confirm: this photo shows {label.name}")
             self._action("x", "reject", f"Reject: this photo does not show {label.name}")
+        elif label.state == "rejected":
+            self._withdraw()
         else:
             self._action("refresh", "untag", "Undo: let the model decide again")
 
@@ -100,6 +106,18 @@ class LabelRow(QWidget):
         button.setToolTip(tip)
         button.setAccessibleName(f"{action} {self.label.name}")
         button.clicked.connect(lambda: self.decided.emit(self.label.name, action))
+        self.layout().addWidget(button)
+
+    def _withdraw(self) -> None:
+        """A rejection's one action, in words: an icon alone did not say what it undoes."""
+        button = QPushButton(icon("refresh", "muted"), "Withdraw")
+        button.setObjectName("flat")
+        button.setToolTip(
+            f"Withdraw the rejection: let the model decide whether this photo shows "
+            f"{self.label.name} (Ctrl+Z brings the rejection back)"
+        )
+        button.setAccessibleName(f"withdraw rejection {self.label.name}")
+        button.clicked.connect(lambda: self.decided.emit(self.label.name, "untag"))
         self.layout().addWidget(button)
 
 
@@ -143,6 +161,12 @@ class DetailsPane(QScrollArea):
         self.labels_header = _section("LABELS")
         self.labels_box = QVBoxLayout()
         self.labels_box.setSpacing(2)
+        self.rejections_header = _section("NOT IN THIS PHOTO")
+        self.rejections_hint = QLabel("You rejected these labels here; each label learns from it.")
+        self.rejections_hint.setObjectName("muted")
+        self.rejections_hint.setWordWrap(True)
+        self.rejections_box = QVBoxLayout()
+        self.rejections_box.setSpacing(2)
         self.teach_header = _section("ADD A LABEL")
         self.tag_input = QLineEdit()
         self.tag_input.setObjectName("tagInput")
@@ -165,6 +189,10 @@ class DetailsPane(QScrollArea):
         layout.addSpacing(6)
         layout.addWidget(self.labels_header)
         layout.addLayout(self.labels_box)
+        layout.addSpacing(6)
+        layout.addWidget(self.rejections_header)
+        layout.addWidget(self.rejections_hint)
+        layout.addLayout(self.rejections_box)
         layout.addSpacing(6)
         layout.addWidget(self.teach_header)
         layout.addWidget(self.tag_input)
@@ -237,22 +265,29 @@ class DetailsPane(QScrollArea):
             self.facts.addRow(name, shown)
 
     def _set_labels(self, labels: list[PhotoLabel] | None) -> None:
-        while self.labels_box.count():
-            widget = self.labels_box.takeAt(0).widget()
-            if widget is not None:
-                widget.hide()
-                widget.deleteLater()
+        """The labels the photo carries, then (in their own section) those the user rejected."""
+        carried = [label for label in labels or [] if label.state != "rejected"]
+        rejected = [label for label in labels or [] if label.state == "rejected"]
         self.labels_header.setVisible(labels is not None)
-        if labels is None:
-            return
-        if not labels:
+        self._fill(self.labels_box, carried)
+        if labels is not None and not carried:
             none = QLabel("No labels yet.")
             none.setObjectName("muted")
             self.labels_box.addWidget(none)
+        for widget in (self.rejections_header, self.rejections_hint):
+            widget.setVisible(bool(rejected))
+        self._fill(self.rejections_box, rejected)
+
+    def _fill(self, box: QVBoxLayout, labels: list[PhotoLabel]) -> None:
+        while box.count():
+            widget = box.takeAt(0).widget()
+            if widget is not None:
+                widget.hide()
+                widget.deleteLater()
         for label in labels:
             row = LabelRow(label)
             row.decided.connect(self.decisionRequested)
-            self.labels_box.addWidget(row)
+            box.addWidget(row)
 
     def _set_preview(self, pixmap: QPixmap | None) -> None:
         self.preview.setVisible(pixmap is not None or self._shown_hash is not None)

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from phototag.app.photo_model import PhotoModel, Role
 from phototag.app.style import color, icon
+from phototag.app.text import percent
 
 CELL = 152  # the smallest grid pitch; cells grow so the columns fill the width
 THUMBNAIL_CELL = 216  # thumbnails are made for cells up to this size; larger ones upscale a little
@@ -98,7 +99,7 @@ def _paint_badge(painter: QPainter, rect: QRectF, mark: str, score: float | None
 
 
 def _paint_score(painter: QPainter, rect: QRectF, score: float) -> None:
-    text = f"{round(score * 100)}%"
+    text = percent(score)
     font = QFont(painter.font())
     font.setPixelSize(11)
     font.setBold(True)

@@ -5,10 +5,16 @@ and Rejected, and "Help this label": the undecided photos whose decision would t
 most (core/labels/queue.py), spread over the library. The slider moves the label's threshold
 live: the grid and counts follow while it is dragged; "Automatic" gives the choice back to the
 engine.
+
+The slider steps in photos: its positions are the review's stops (the distinct scores of the
+undecided photos, best first), so one key press suggests one photo more or fewer, and the
+readout names the threshold on the scale the badges use (core/labels/readable.py says why that
+scale): "28 photos at 62% and up", 62% the badge of the last photo suggested.
 """
 
 from __future__ import annotations
 
+import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -21,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from phototag.app.style import icon
+from phototag.app.text import count, percent
 from phototag.core import LabelReview
 
 SECTIONS = (
@@ -30,7 +37,6 @@ SECTIONS = (
     ("rejected", "Rejected"),
     ("help", "Help this label"),
 )
-STEPS = 1000
 LIVE_DELAY_MS = 40  # coalesces slider ticks: one re-score per frame, not per pixel
 
 
@@ -43,7 +49,9 @@ class ReviewBar(QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self._range = (0.0, 1.0)
+        self._stops = np.empty(0)
+        self._stop_scores: tuple[float, ...] = ()
+        self._how = ""
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 0, 16, 8)
         layout.setSpacing(8)
@@ -95,12 +103,12 @@ class ReviewBar(QWidget):
         fewer = QLabel("fewer")
         fewer.setObjectName("muted")
         self.slider = QSlider(Qt.Orientation.Horizontal)
-        self.slider.setRange(0, STEPS)
         self.slider.setAccessibleName("threshold")
+        self.slider.setPageStep(10)
         self.slider.valueChanged.connect(self._slider_moved)
         self.threshold_text = QLabel()
         self.threshold_text.setObjectName("muted")
-        self.threshold_text.setMinimumWidth(140)
+        self.threshold_text.setMinimumWidth(220)
         self.auto_button = QPushButton("Automatic")
         self.auto_button.setObjectName("flat")
         self.auto_button.setToolTip("Let Phototag choose the threshold from your decisions")
@@ -119,28 +127,47 @@ class ReviewBar(QWidget):
             shown = to_help if key == "help" else len(getattr(review, key))
             self.segments[key].setText(f"{title}  {shown}")
             self.segments[key].setChecked(key == section)
-        low, high = review.score_range
         threshold = review.threshold
-        self.slider.setEnabled(threshold is not None)
+        self.slider.setEnabled(threshold is not None and len(review.stops) > 0)
         self.auto_button.setEnabled(not review.threshold_is_automatic)
         if threshold is None:
             self.threshold_text.setText("needs an example")
             return
-        if not self.slider.isSliderDown():
-            self._range = (min(low, threshold), max(high, threshold))
+        self._how = "automatic" if review.threshold_is_automatic else "set by you"
+        if not self.slider.isSliderDown() and not self._timer.isActive():
+            # Not while a move waits for its re-score: a refresh then (health, thumbnails)
+            # still carries the old threshold and would put the slider back.
+            self._stops = np.asarray(review.stops, dtype=np.float64)
+            self._stop_scores = review.stop_scores
             self.slider.blockSignals(True)
-            self.slider.setValue(self._to_steps(threshold))
+            self.slider.setRange(0, len(self._stops))
+            self.slider.setValue(len(self._stops) - self._suggested_at(threshold))
             self.slider.blockSignals(False)
-        how = "automatic" if review.threshold_is_automatic else "set by you"
-        self.threshold_text.setText(f"{threshold:.3f} · {how}")
+        self._show_readout()
+
+    def suggested(self) -> int:
+        """How many undecided photos the slider's position suggests."""
+        return len(self._stops) - self.slider.value()
 
     def slider_threshold(self) -> float:
-        low, high = self._range
-        return low + (high - low) * self.slider.value() / STEPS
+        """The cosine of the slider's position: the last photo it suggests, or just above the
+        best one when it suggests none."""
+        shown = self.suggested()
+        if shown == 0:
+            return float(np.nextafter(self._stops[0], np.inf)) if len(self._stops) else 1.0
+        return float(self._stops[shown - 1])
 
-    def _to_steps(self, threshold: float) -> int:
-        low, high = self._range
-        return round(STEPS * (threshold - low) / (high - low)) if high > low else STEPS // 2
+    def _suggested_at(self, threshold: float) -> int:
+        return int(np.count_nonzero(self._stops >= threshold))
+
+    def _show_readout(self) -> None:
+        shown = self.suggested()
+        if shown == 0:
+            self.threshold_text.setText(f"none suggested · {self._how}")
+            return
+        score = percent(self._stop_scores[shown - 1])
+        self.threshold_text.setText(f"{count(shown, 'photo')} at {score} and up · {self._how}")
 
     def _slider_moved(self, _value: int) -> None:
+        self._show_readout()
         self._timer.start()

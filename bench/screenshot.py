@@ -166,6 +166,27 @@ def open_sample_window(work: Path):
     return app, library, window, photos
 
 
+def scanned_sample(description: str):
+    """(PNG folder, app, library, window, photos by scene) for one feature's screenshot script:
+    the folder from the command line, the sample window with its photos added and scanned."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("out", type=Path, help="folder for the PNG files")
+    out = parser.parse_args().out
+    out.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="phototag-shot-"))
+    app, library, window, photos = open_sample_window(work)
+    window.add_folder(str(work / "Pictures"))
+    _wait(app, lambda: window.scan_worker is None, 600)
+    window.problems.hide()
+    return out, app, library, window, photos
+
+
+def close_sample(window, library, out: Path) -> None:
+    window.close()
+    library.close()
+    print(f"screenshots in {out}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path, help="folder for the PNG files")
@@ -229,9 +250,7 @@ def main() -> None:
     window.clear_search()
     _settle(app, window, 1.0)
     window.grab().save(str(args.out / "refined.png"))
-    window.close()
-    library.close()
-    print(f"screenshots in {args.out}")
+    close_sample(window, library, args.out)
 
 
 if __name__ == "__main__":

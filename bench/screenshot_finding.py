@@ -6,25 +6,15 @@ group of look-alike photos, on bench/screenshot.py's sample library.
 
 from __future__ import annotations
 
-import argparse
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from screenshot import _settle, _wait, open_sample_window
+from screenshot import _settle, _wait, close_sample, scanned_sample
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("out", type=Path, help="folder for the PNG files")
-    args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="phototag-shot-"))
-    args.out.mkdir(parents=True, exist_ok=True)
-    app, library, window, photos = open_sample_window(work)
-    window.add_folder(str(work / "Pictures"))
-    _wait(app, lambda: window.scan_worker is None, 600)
-    window.problems.hide()
+    out, app, library, window, photos = scanned_sample(__doc__.splitlines()[0])
     window.tag_paths("Sunset", [str(p) for p in photos["sunset"][:3]])
     window.tag_paths("Sea", [str(p) for p in photos["sea"][:3]])
 
@@ -32,13 +22,13 @@ def main() -> None:
     window.finding.more_like([str(photos["forest"][0])])
     window.grid.setCurrentIndex(window.photo_model.index(0))
     _settle(app, window, 1.5)
-    window.grab().save(str(args.out / "more-like-this.png"))
+    window.grab().save(str(out / "more-like-this.png"))
 
     library.save_album("Sunsets or the sea", 'Sunset OR "Sea" AND NOT folder:/nowhere')
     window.refresh_albums()
     window.finding.open_album("Sunsets or the sea")
     _settle(app, window, 1.5)
-    window.grab().save(str(args.out / "smart-album.png"))
+    window.grab().save(str(out / "smart-album.png"))
 
     window.finding.new_album()
     dialog = window.finding.dialog
@@ -46,17 +36,15 @@ def main() -> None:
     dialog.query.setText('Sea AND (taken:2023-06..2023-08 OR "Sunset"')
     dialog._try_save()
     _settle(app, window, 0.5)
-    dialog.grab().save(str(args.out / "album-dialog.png"))
+    dialog.grab().save(str(out / "album-dialog.png"))
     dialog.reject()
 
     window.finding.discover()
     _wait(app, lambda: window.finding.discover_task is None, 300)
     window.finding.offer.show_button.click()
     _settle(app, window, 1.5)
-    window.grab().save(str(args.out / "proposed-group.png"))
-    window.close()
-    library.close()
-    print(f"screenshots in {args.out}")
+    window.grab().save(str(out / "proposed-group.png"))
+    close_sample(window, library, out)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ from phototag.core.errors import UserError
 from phototag.core.ingest.pairs import files_of_shot, raw_halves
 from phototag.core.labels.methods import effective_method
 from phototag.core.labels.names import require_label
+from phototag.core.labels.readable import readable, slider_stops
 from phototag.core.labels.state import LabelHead, LabelState, ModelView
 from phototag.core.labels.thresholds import probability
 from phototag.core.model.specs import get_spec
@@ -166,8 +167,10 @@ class Browser:
             mask &= carried[:, [self.column(view, n) for n in any_of]].any(axis=1)
         return mask
 
-    def labels_of(self, image_id: int) -> list[PhotoLabel]:
-        """Confirmed first, then suggested, then rejected; best score first within each."""
+    def labels_of(self, image_id: int, for_people: bool = False) -> list[PhotoLabel]:
+        """Confirmed first, then suggested, then rejected; best score first within each.
+        Scores are those sidecars get (0.5 at the effective threshold, as `predict`), or with
+        `for_people` on the scale the window shows (core/labels/readable.py)."""
         view = self.labels.view()
         row = None if view is None else view.matrix.row(image_id)
         if view is None or row is None:
@@ -178,7 +181,11 @@ class Browser:
             polarity = head.examples.get(image_id, 0)
             if polarity == 0 and not cosine >= head.threshold:
                 continue
-            score = float(probability(cosine, head.threshold, head.calibration.slope))
+            score = float(
+                readable(cosine, head)
+                if for_people
+                else probability(cosine, head.threshold, head.calibration.slope)
+            )
             found.append(PhotoLabel(head.name, round(score, 4), _STATE_OF[polarity]))
         return sorted(found, key=lambda label: (_STATE_RANK[label.state], -label.score))
 
@@ -201,7 +208,7 @@ class Browser:
             width=facts.width,
             height=facts.height,
             taken_at=facts.taken_at,
-            labels=self.labels_of(facts.image_id),
+            labels=self.labels_of(facts.image_id, for_people=True),
             files=files_of_shot(self.store, facts.path, facts.image_id),
         )
 
@@ -214,13 +221,15 @@ class Browser:
         head = view.heads[column]
         index = self.file_index()
         cosine = file_scores(index, view.scores[:, column])
-        score = probability(cosine, head.threshold, head.calibration.slope)
+        closeness = probability(cosine, head.threshold, head.calibration.slope)
+        score = readable(cosine, head)
         polarity = np.fromiter(
             (head.examples.get(int(i), 0) for i in index.image_ids), np.int8, len(index.paths)
         )
         free = (polarity == 0) & (index.rows >= 0)
         decided = free & (cosine >= head.threshold)
-        near = free & ~decided & (score >= NEAR_MISS_FLOOR)
+        near = free & ~decided & (closeness >= NEAR_MISS_FLOOR)
+        stops = slider_stops(cosine[free], head)
         return LabelReview(
             label=name,
             threshold=None if math.isinf(head.threshold) else float(head.threshold),
@@ -233,6 +242,8 @@ class Browser:
             suggested=index.refs(best_first(cosine, decided), score),
             near_misses=index.refs(best_first(cosine, near, near_misses), score),
             rejected=index.refs(best_first(cosine, polarity == -1), score),
+            stops=tuple(stops.tolist()),
+            stop_scores=tuple(round(float(x), 4) for x in readable(stops, head)),
         )
 
     def search(

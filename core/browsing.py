@@ -56,8 +56,12 @@ class LabelReview:
     """A label's photos in the three groups a person reviews, each best first.
 
     `threshold` is the effective cut-off (cosine), `automatic_threshold` the one the engine
-    would choose; `score_range` spans the library's cosines, for a threshold slider. Both
-    thresholds are None while the label has nothing to go on (no example, no prompt)."""
+    would choose; `score_range` spans the library's cosines. Both
+    thresholds are None while the label has nothing to go on (no example, no prompt).
+
+    Every score in it is on the one scale people read (core/labels/readable.py): it does not
+    move when the threshold does. `stops` are the cosines a threshold slider stops at, best
+    first (stops[k - 1] suggests k undecided photos), `stop_scores` the same on that scale."""
 
     label: str
     threshold: float | None
@@ -68,6 +72,8 @@ class LabelReview:
     suggested: list[PhotoRef]
     near_misses: list[PhotoRef]
     rejected: list[PhotoRef]
+    stops: tuple[float, ...] = ()
+    stop_scores: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ import numpy as np
 from phototag.core.browse import Browser
 from phototag.core.labels import queue
 from phototag.core.labels.names import require_label
+from phototag.core.labels.readable import readable
 from phototag.core.labels.state import LabelHead, ModelView
 from phototag.core.store import labels as stored
 
@@ -31,7 +32,8 @@ CONFIDENCE = 0.95
 
 @dataclass(frozen=True)
 class QueueItem:
-    """A photo to decide next for a label: its path, its 0..1 score and why it was picked."""
+    """A photo to decide next for a label: its path, its 0..1 score (on the scale the window
+    shows, core/labels/readable.py) and why it was picked."""
 
     path: str
     content_hash: str
@@ -92,9 +94,8 @@ def help_queue(browser: Browser, label: str, count: int = QUEUE_SHOWN) -> list[Q
     items = []
     for pick in picks:
         position = shown[pick.row]
-        items.append(
-            QueueItem(index.paths[position], index.hashes[position], round(pick.score, 4), pick.why)
-        )
+        score = round(float(readable(view.scores[pick.row, column], head)), 4)
+        items.append(QueueItem(index.paths[position], index.hashes[position], score, pick.why))
     return items
 
 
