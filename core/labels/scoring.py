@@ -63,23 +63,32 @@ class EmbeddingMatrix:
         """
         weights = np.asarray(weights, dtype=np.float32).reshape(-1, self.dims)
         scores = np.empty((len(self), len(weights)), dtype=np.float32)
-        for start in range(0, len(weights), LABEL_BLOCK):
-            self.score_block(weights, start, scores)
+        self.rescore_columns(weights, scores, range(len(weights)))
         return scores
 
-    def score_block(self, weights: np.ndarray, start: int, scores: np.ndarray) -> None:
-        """Write the scores of the label block starting at column `start` into `scores`: the
-        same bits as scores() gives those columns, whatever the other blocks hold, so one
-        label's change rescores its block only."""
+    def rescore_columns(self, weights: np.ndarray, scores: np.ndarray, columns) -> None:
+        """Rewrite only these label columns of `scores` (images × labels) in place, with the
+        same bits scores() gives them: each is computed in its own label block, whatever the
+        other columns hold, so one label's change rescores one block and writes one column."""
         weights = np.asarray(weights, dtype=np.float32).reshape(-1, self.dims)
-        chunk = weights[start : start + LABEL_BLOCK]
+        wanted = sorted(set(map(int, columns)))
+        for start in sorted({column - column % LABEL_BLOCK for column in wanted}):
+            in_block = [c - start for c in wanted if start <= c < start + LABEL_BLOCK]
+            self._score_block(weights[start : start + LABEL_BLOCK], in_block, scores, start)
+
+    def _score_block(
+        self, chunk: np.ndarray, in_block: list[int], scores: np.ndarray, start: int
+    ) -> None:
         block = np.zeros((self.dims, LABEL_BLOCK), dtype=np.float32)
         block[:, : len(chunk)] = chunk.T
         product = np.empty((ROW_CHUNK, LABEL_BLOCK), dtype=np.float32)
+        whole = in_block == list(range(len(chunk)))
+        targets = slice(start, start + len(chunk)) if whole else [start + c for c in in_block]
+        picked = slice(0, len(chunk)) if whole else in_block
         for row, rows in self._row_chunks():
             np.matmul(rows, block, out=product)
             count = min(ROW_CHUNK, len(self) - row)
-            scores[row : row + count, start : start + len(chunk)] = product[:count, : len(chunk)]
+            scores[row : row + count, targets] = product[:count, picked]
 
     def _row_chunks(self) -> Iterator[tuple[int, np.ndarray]]:
         """(first row, ROW_CHUNK rows) over the library, the last chunk zero-padded to full size."""
