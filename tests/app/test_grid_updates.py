@@ -15,7 +15,9 @@ def _tag_in_details(qtbot, window, paths, label: str) -> None:
     qtbot.keyClick(window.details.tag_input, Qt.Key.Key_Return)
 
 
-def test_tagging_in_all_photos_repaints_only_changed_rows(qtbot, open_window, library_dir, photo_set):
+def test_tagging_in_all_photos_repaints_only_changed_rows(
+    qtbot, open_window, library_dir, photo_set
+):
     _, made = photo_set
     window = open_window(library_dir)
     _tag_in_details(qtbot, window, made["red"][:2], "red")
