@@ -52,15 +52,40 @@ class PhotoModel(QAbstractListModel):
         photos: Sequence[PhotoRef],
         marks: dict[str, tuple[str, float | None]] | None = None,
     ) -> None:
-        """Replace the list; `marks` maps a path to (mark, score) for the focused label."""
+        """Replace the list; `marks` maps a path to (mark, score) for the focused label.
+
+        When the same photos are shown in the same order (a decision, a threshold move), only
+        the rows whose mark, score or labels changed are repainted, by dataChanged: a reset would
+        drop the view's layout, and the grid would lay out every row again."""
+        photos = list(photos)
+        if [p.path for p in photos] == [p.path for p in self._photos]:
+            self._update_rows(photos, marks or {})
+            return
         self.beginResetModel()
         self._photos = list(photos)
         self._marks = marks or {}
+        self._index_thumbnails()
+        self.endResetModel()
+
+    def _index_thumbnails(self) -> None:
+        """Which rows show each content hash, for repainting a thumbnail when it is ready."""
         rows: defaultdict[str, list[int]] = defaultdict(list)
         for row, photo in enumerate(self._photos):
             rows[photo.content_hash].append(row)
         self._rows_of = dict(rows)
-        self.endResetModel()
+
+    def _update_rows(
+        self, photos: list[PhotoRef], marks: dict[str, tuple[str, float | None]]
+    ) -> None:
+        changed = [
+            row
+            for row, (old, new) in enumerate(zip(self._photos, photos, strict=True))
+            if old != new or self._marks.get(old.path) != marks.get(new.path)
+        ]
+        self._photos, self._marks = photos, marks
+        self._index_thumbnails()
+        for first, last in _runs(changed):
+            self.dataChanged.emit(self.index(first), self.index(last), [Role.MARK, Role.SCORE])
 
     def photos(self) -> list[PhotoRef]:
         return self._photos
@@ -120,3 +145,14 @@ class PhotoModel(QAbstractListModel):
         for row in self._rows_of.get(key, ()):
             index = self.index(row)
             self.dataChanged.emit(index, index, [Role.THUMBNAIL])
+
+
+def _runs(rows: list[int]) -> list[tuple[int, int]]:
+    """Sorted rows as (first, last) runs of consecutive rows: one dataChanged per run."""
+    runs: list[tuple[int, int]] = []
+    for row in rows:
+        if runs and runs[-1][1] == row - 1:
+            runs[-1] = (runs[-1][0], row)
+        else:
+            runs.append((row, row))
+    return runs

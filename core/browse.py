@@ -333,10 +333,13 @@ class Browser:
         if view is not None:
             # Only photos a present file shows, as `predict` and the browser show them.
             index = self.file_index()
-            shown = np.unique(index.rows[index.rows >= 0])
-            decided = view.decisions()[shown].sum(axis=0)
+            # A mask, not np.intersect1d per label: that sorted the 100k shown rows once per
+            # label, 0.34 s of a tag's 0.67 s at 30k photos x 50 labels.
+            is_shown = np.zeros(len(view.matrix), dtype=bool)
+            is_shown[index.rows[index.rows >= 0]] = True
+            decided = view.decisions()[is_shown].sum(axis=0)
             for column, head in enumerate(view.heads):
-                confirmed_rows = np.intersect1d(view.matrix.rows(head.ids(1)), shown).size
+                confirmed_rows = int(is_shown[view.matrix.rows(head.ids(1))].sum())
                 applied[head.label_id] = (int(decided[column]) - confirmed_rows, head)
         library_method = LIBRARY_METHOD.read(self.store)
         result = []

@@ -318,10 +318,16 @@ class Library:
             row = require_label(self.store, self.add_label(label)[0])
         head = self._labels.head_for(view, row)
         changes = {i: polarity for i in images if head.examples.get(i, 0) != polarity}
-        self._labels.apply_examples(head, changes)
+        rescored = tuple(h.name for h in self._labels.apply_examples(head, changes))
         unchanged = len(images) - len(changes)
         return ExampleChange(
-            row.name, len(changes), unchanged, not_found, created=created, near_match=near
+            row.name,
+            len(changes),
+            unchanged,
+            not_found,
+            created=created,
+            near_match=near,
+            rescored=rescored,
         )
 
     # ----- the model's view ----------------------------------------------------------------

@@ -49,6 +49,9 @@ class ExampleChange:
     """Whether the tag created the label: a typo must never make a label silently."""
     near_match: str | None = None
     """When the tag created the label: an existing label with a similar name."""
+    rescored: tuple[str, ...] = ()
+    """The labels whose scores were recomputed (the label, and those fitted with other labels'
+    positives): a GUI repaints only these; every other label's scores are untouched."""
 
 
 @dataclass
@@ -99,12 +102,35 @@ class ModelView:
                 weights[row] = weight
         return weights
 
-    def rescore(self) -> None:
-        """One (blocked) matrix product over the whole library; fitted heads score themselves."""
-        self.scores = self.matrix.scores(self.weights())
-        for column, head in enumerate(self.heads):
+    def rescore(self, only: list[LabelHead] | None = None) -> None:
+        """One (blocked) matrix product over the whole library; fitted heads score themselves.
+
+        With `only`, just those labels' columns are rewritten (their label blocks multiplied,
+        their fitted heads asked): every other label keeps its scores untouched, and a changed
+        label gets the bits a full rescore would give it."""
+        if only is None:
+            self.scores = self.matrix.scores(self.weights())
+            changed = self.heads
+        else:
+            changed = only
+            columns = [self.heads.index(head) for head in only]
+            self.matrix.rescore_columns(self.weights(), self.scores, columns)
+        for head in changed:
             if head.fitted is not None:
-                self.scores[:, column] = head.fitted.scores(self.matrix.embeddings)
+                self.scores[:, self.heads.index(head)] = head.fitted.scores(self.matrix.embeddings)
+
+    def add_column(self, head: LabelHead) -> None:
+        """A new label's head, appended with its scores alone computed."""
+        self.heads.append(head)
+        self.scores = np.hstack([self.scores, np.zeros((len(self.matrix), 1), np.float32)])
+        self.rescore([head])
+
+    def drop_column(self, label_id: int) -> None:
+        """Forget a label's head and its scores column; no other label needs rescoring."""
+        column = next((i for i, h in enumerate(self.heads) if h.label_id == label_id), None)
+        if column is not None:
+            del self.heads[column]
+            self.scores = np.delete(self.scores, column, axis=1)
 
     def decisions(self) -> np.ndarray:
         """Which photo carries which label: score over threshold, overridden by the user."""
@@ -327,9 +353,8 @@ class LabelState:
         if view is None:
             return None
         head = self._imprint(view, label, None)
-        view.heads.append(head)
         fitted = self._fit(view, head)
-        view.rescore()
+        view.add_column(head)
         view.calibrate(head)
         with self.store.transaction():
             self._save_weights(view, head)
@@ -356,8 +381,7 @@ class LabelState:
     def forget_label(self, label_id: int) -> None:
         view = self._view
         if view is not None:
-            view.heads = [h for h in view.heads if h.label_id != label_id]
-            view.rescore()
+            view.drop_column(label_id)
 
     def rename_label(self, label_id: int, name: str) -> None:
         head = None if self._view is None else self._view.head(label_id)
@@ -382,8 +406,9 @@ class LabelState:
                 self.apply_examples(head, {})  # refit and recalibrate it, then save
         return chosen
 
-    def apply_examples(self, head: LabelHead, changes: dict[int, int]) -> None:
-        """Write the decisions and update the label incrementally, in one transaction."""
+    def apply_examples(self, head: LabelHead, changes: dict[int, int]) -> list[LabelHead]:
+        """Write the decisions and update the label incrementally, in one transaction; returns
+        the labels rescored (it, and those fitted with other labels' positives)."""
         view = self._view
         assert view is not None, "a head belongs to a loaded state"
         with self.rollback_on_failure():
@@ -391,13 +416,14 @@ class LabelState:
             suggested = self._suggested(view, head, changes)
             self._update_prototype(view, head, changes)
             affected = [head, *self._refit_after_change(view, head)]
-            view.rescore()
+            view.rescore(affected)
             for changed in affected:
                 view.calibrate(changed)
             stored.write_examples(self.store.conn, head.label_id, changes, suggested)
             for changed in affected:
                 self._save_weights(view, changed)
                 self._save_fitted(view, changed)
+        return affected
 
     @staticmethod
     def _suggested(view: ModelView, head: LabelHead, changes: dict[int, int]) -> set[int]:

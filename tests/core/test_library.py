@@ -149,6 +149,17 @@ def test_a_deleted_file_is_missing_and_its_examples_stay(small_library):
     assert (red.confirmed, red.missing_confirmed) == (1, 1)
 
 
+def test_suggested_counts_the_present_photos_given_the_label_and_not_confirmed(small_library):
+    library, folder = small_library
+    library.tag("red", [folder / "red_0.jpg", folder / "red_1.jpg"])
+    (folder / "red_0.jpg").unlink()
+    library.scan()
+
+    red = next(i for i in library.labels() if i.name == "red")
+    given = [p.labels["red"] for p in library.predictions() if "red" in p.labels]
+    assert red.suggested == sum(1 for label in given if not label.confirmed)
+
+
 def test_a_copy_is_the_same_photo_and_is_not_embedded_twice(small_library):
     library, folder = small_library
     shutil.copy(folder / "blue_0.jpg", folder / "copy.jpg")

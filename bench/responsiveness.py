@@ -1,0 +1,178 @@
+"""Responsiveness of the real main window on a big library (issue 14), offscreen.
+
+    .venv/bin/python bench/responsiveness.py [--photos 100000] [--labels 50]
+
+A library with the real schema and synthetic 512-d embeddings (ViT-B-32's size) is built in a
+child process (bench/scale.py's builder), then opened in the real MainWindow. The bench tags
+one photo at a time and waits for the grid to show the label's suggestions, rejects one, moves
+the threshold slider and switches labels, while a timer on the GUI thread records the longest
+gap between its ticks: the worst frame a user would see. Then, in the same run, it re-scores
+1M photos x 100 labels in full and for one changed label (incremental rescoring). A benchmark
+prints figures (with the load average), it asserts nothing. Its last line is exactly
+`tag_to_suggestions_ms=<p50> worst_frame_ms=<max> rss_mb=<peak>`.
+
+Not measured yet: typing a search (needs a text tower loaded: no model is loaded here), and the
+targets' "ViT-B-32-sized random model loaded" memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from scale import EMBED_DIM, build, unit_rows  # bench/ is on sys.path: the script is there
+
+FRAME_TICK_MS = 5
+TAGS = 7
+
+
+class FrameTimer:
+    """Ticks every FRAME_TICK_MS on the GUI thread; the longest gap between ticks is the
+    longest time the window could not paint or answer input."""
+
+    def __init__(self):
+        from PySide6.QtCore import QTimer
+
+        self.worst_ms = 0.0
+        self._last = time.perf_counter()
+        self._timer = QTimer()
+        self._timer.setInterval(FRAME_TICK_MS)
+        self._timer.timeout.connect(self._tick)
+        self._timer.start()
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        self.worst_ms = max(self.worst_ms, (now - self._last) * 1000)
+        self._last = now
+
+    def reset(self) -> None:
+        self._last = time.perf_counter()
+
+
+def settle(app, seconds: float = 0.2) -> None:
+    """Run the event loop for a while, as a user's window would between clicks."""
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        app.processEvents()
+
+
+def timed_ms(app, action: Callable[[], object]) -> float:
+    """Milliseconds from the action to the window having handled every event it caused."""
+    started = time.perf_counter()
+    action()
+    app.processEvents()
+    return (time.perf_counter() - started) * 1000
+
+
+def drive_window(root: Path, labels: int) -> tuple[list[float], dict[str, float], float]:
+    """Tag, reject, threshold and label switches in the real window: (tag times, the other
+    actions' times, the worst frame)."""
+    from phototag.app.main import make_application
+    from phototag.app.main_window import MainWindow
+    from phototag.core.library import Library
+
+    app = make_application()
+    library = Library(root)
+    opened = time.perf_counter()
+    window = MainWindow(library, model=None)
+    window.show()
+    app.processEvents()
+    print(f"window open with every label scored: {time.perf_counter() - opened:.2f} s")
+    frames = FrameTimer()
+    settle(app)
+    frames.worst_ms = 0.0
+    frames.reset()
+    label = "label 1"
+    window._open_label(label)
+    settle(app)
+    tags = []
+    for index in range(TAGS):
+        path = f"/photos/{50_000 + index:07d}.jpg"
+        tags.append(timed_ms(app, lambda p=path: window.tag_paths(label, [p])))
+        settle(app)
+    others = {}
+    shown = window.photo_model.photos()
+    others["reject"] = timed_ms(app, lambda: window._decide("reject", label, [shown[0].path]))
+    settle(app)
+    others["threshold"] = timed_ms(app, lambda: window._set_threshold(0.2))
+    settle(app)
+    others["switch_label"] = timed_ms(app, lambda: window._open_label(f"label {labels}"))
+    settle(app)
+    worst = frames.worst_ms
+    window.close()
+    library.close()
+    return tags, others, worst
+
+
+def rescore_ms(photos: int, labels: int, repeats: int = 3) -> tuple[float, float]:
+    """Median ms of a full re-score and of one label's incremental re-score, same matrix."""
+    from phototag.core.labels.scoring import EmbeddingMatrix
+
+    rng = np.random.default_rng(1)
+    matrix = EmbeddingMatrix(np.arange(photos), unit_rows(rng, photos, EMBED_DIM))
+    weights = unit_rows(rng, labels, EMBED_DIM)
+    scores = matrix.scores(weights)
+    # Missing on a checkout from before incremental rescoring, where one label's change
+    # re-scored every label: run this bench against it for the "before" figures.
+    incremental = getattr(matrix, "rescore_columns", None)
+    full, one = [], []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        matrix.scores(weights)
+        full.append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        if incremental is None:
+            matrix.scores(weights)
+        else:
+            incremental(weights, scores, [labels // 2])
+        one.append((time.perf_counter() - started) * 1000)
+    return statistics.median(full), statistics.median(one)
+
+
+def load() -> str:
+    return "load average " + " ".join(f"{value:.1f}" for value in os.getloadavg())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--photos", type=int, default=100_000)
+    parser.add_argument("--labels", type=int, default=50)
+    parser.add_argument("--examples", type=int, default=8, help="examples per label")
+    parser.add_argument("--rescore-photos", type=int, default=1_000_000)
+    parser.add_argument("--rescore-labels", type=int, default=100)
+    args = parser.parse_args()
+    print(f"start: {load()}")
+    with tempfile.TemporaryDirectory(prefix="phototag-bench-responsive-") as scratch:
+        root = Path(scratch) / "library"
+        with ProcessPoolExecutor(1) as child:
+            child.submit(build, root, args.photos, args.labels, args.examples).result()
+        print(f"built {args.photos} photos, {args.labels} labels ({load()})")
+        tags, others, worst = drive_window(root, args.labels)
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print("tag -> suggestions shown, ms: " + ", ".join(f"{t:.0f}" for t in tags))
+    print("other actions, ms: " + ", ".join(f"{k} {v:.0f}" for k, v in others.items()))
+    print(f"after the window: {load()}")
+    full, one = rescore_ms(args.rescore_photos, args.rescore_labels)
+    print(
+        f"re-score {args.rescore_photos} x {args.rescore_labels}: full {full:.0f} ms, "
+        f"one changed label {one:.0f} ms ({load()})"
+    )
+    print(
+        f"tag_to_suggestions_ms={statistics.median(tags):.0f} worst_frame_ms={worst:.0f} "
+        f"rss_mb={rss_mb:.0f}"
+    )
+
+
+if __name__ == "__main__":
+    main()

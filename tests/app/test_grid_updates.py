@@ -1,0 +1,44 @@
+"""A decision repaints the grid's rows that changed, by dataChanged, never by a model reset that
+makes the grid lay out every photo again (issue 14)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+
+from phototag.app.photo_model import Role
+from tests.app.helpers import select_paths, shown_paths
+
+
+def _tag_in_details(qtbot, window, paths, label: str) -> None:
+    select_paths(window, paths)
+    qtbot.keyClicks(window.details.tag_input, label)
+    qtbot.keyClick(window.details.tag_input, Qt.Key.Key_Return)
+
+
+def test_tagging_in_all_photos_repaints_only_changed_rows(
+    qtbot, open_window, library_dir, photo_set
+):
+    _, made = photo_set
+    window = open_window(library_dir)
+    _tag_in_details(qtbot, window, made["red"][:2], "red")
+    qtbot.waitUntil(lambda: window.sidebar.item_for("label", "red") is not None)
+    before = shown_paths(window)
+    resets: list[bool] = []
+    repainted: set[int] = set()
+    model = window.photo_model
+    model.modelReset.connect(lambda: resets.append(True))
+
+    def changed(first, last, roles) -> None:
+        if Role.MARK in roles:
+            repainted.update(range(first.row(), last.row() + 1))
+
+    model.dataChanged.connect(changed)
+    newly = str(made["red"][2])
+    _tag_in_details(qtbot, window, [newly], "red")
+
+    assert shown_paths(window) == before
+    assert not resets
+    assert model.row_of(newly) in repainted
+    assert model.data(model.index(model.row_of(newly)), Role.MARK) == "confirmed"
+    unchanged_rows = set(range(len(before))) - repainted
+    assert unchanged_rows, "every row was repainted: no better than a reset"
