@@ -108,18 +108,19 @@ class Journal:
         settings: tuple[str, ...] = (),
         photos: Callable[[], Iterable[str]] | None = None,
         model_id: int | None = None,
+        albums: bool = False,
     ) -> Iterator[Recording]:
         """Run an action in one transaction and journal it. `labels` are the ids it may change
         (None: every label); labels it creates are found by themselves. `photos` gives the
         photos whose sidecars it may write; `model_id` that it switches the model's projection
-        (ProLIP refine or revert)."""
+        (ProLIP refine or revert); `albums` that it rewrites smart albums' queries."""
         recording = Recording(action, summary)
         if self._recording:  # part of an action being recorded: the outer entry covers it
             yield recording
             return
         self._recording = True
         try:
-            with self._journaled(recording, labels, settings, photos, model_id):
+            with self._journaled(recording, labels, settings, photos, model_id, albums):
                 yield recording
         finally:
             self._recording = False
@@ -132,19 +133,20 @@ class Journal:
         settings: tuple[str, ...],
         photos: Callable[[], Iterable[str]] | None,
         model_id: int | None,
+        albums: bool,
     ) -> Iterator[None]:
         with self.store.transaction() as conn, self._reload_on_failure():
             existing = journal.label_ids(conn)
             scope = existing if labels is None else set(labels)
             sidecars = sidecar_paths(photos()) if photos is not None else []
             sidecars_now = {p: _read(p) for p in sidecars}
-            before = journal.capture(conn, scope, settings, sidecars_now, model_id)
+            before = journal.capture(conn, scope, settings, sidecars_now, model_id, albums)
             yield
             if recording.skip:
                 return
             created = journal.label_ids(conn) - existing
             sidecars_now = {p: _read(p) for p in sidecars}
-            after = journal.capture(conn, scope | created, settings, sidecars_now, model_id)
+            after = journal.capture(conn, scope | created, settings, sidecars_now, model_id, albums)
             for label in created:
                 before.labels[label] = None
             journal.append(conn, recording.action, recording.summary, before, after)

@@ -231,7 +231,8 @@ class Library:
         clash = find_label(self.store, cleaned)
         if clash is not None and clash.id != row.id:
             raise UserError(f"a label named {clash.name!r} already exists")
-        with self._journal.record("rename", f"{row.name} to {cleaned}", {row.id}):
+        # The albums too: the rename rewrites their queries, and undo must give them back.
+        with self._journal.record("rename", f"{row.name} to {cleaned}", {row.id}, albums=True):
             stored.rename_label(self.store, row.id, cleaned)
             self._labels.rename_label(row.id, cleaned)
             self._finder.follow_rename(row.name, cleaned)

@@ -47,6 +47,8 @@ class Snapshot:
     projection: list[int] | None = None
     """[model id, active projection version] when the action refines or reverts (ProLIP):
     the embeddings follow the version, so undo switches it back before restoring rows."""
+    albums: list[Row] | None = None
+    """Every smart album's row, when the action rewrites album queries (a label's rename)."""
 
 
 @dataclass(frozen=True)
@@ -77,10 +79,13 @@ def capture(
     settings: tuple[str, ...] = (),
     sidecars: dict[str, bytes | None] | None = None,
     model_id: int | None = None,
+    albums: bool = False,
 ) -> Snapshot:
-    """The rows of these labels and settings now, with the given sidecars' contents and, with
-    `model_id`, that model's active projection version."""
+    """The rows of these labels and settings now, with the given sidecars' contents, with
+    `model_id` that model's active projection version, and with `albums` every album row."""
     snapshot = Snapshot(sidecars=dict(sidecars or {}))
+    if albums:
+        snapshot.albums = _rows(conn, "SELECT * FROM albums ORDER BY name", ())
     if model_id is not None:
         row = conn.execute("SELECT projection_version FROM models WHERE id = ?", (model_id,))
         snapshot.projection = [model_id, int(row.fetchone()[0])]
@@ -139,6 +144,10 @@ def restore(conn: sqlite3.Connection, snapshot: Snapshot) -> None:
         conn.execute("DELETE FROM xmp_written WHERE path = ?", (path,))
         for row in rows:
             _insert(conn, "xmp_written", row)
+    if snapshot.albums is not None:
+        conn.execute("DELETE FROM albums")
+        for row in snapshot.albums:
+            _insert(conn, "albums", row)
 
 
 def _encode(value: Any) -> Any:
@@ -169,6 +178,7 @@ def to_blob(snapshot: Snapshot) -> bytes:
         "sidecars": snapshot.sidecars,
         "written": snapshot.written,
         "projection": snapshot.projection,
+        "albums": snapshot.albums,
     }
     return zlib.compress(json.dumps(_encode(record)).encode("utf-8"))
 
@@ -182,6 +192,7 @@ def from_blob(blob: bytes) -> Snapshot:
         sidecars=record["sidecars"],
         written=record["written"],
         projection=record.get("projection"),
+        albums=record.get("albums"),
     )
 
 

@@ -194,6 +194,16 @@ def test_an_album_follows_its_label_when_the_label_is_renamed(tagged):
     assert names(library.album_photos("Skies")) == before
 
 
+def test_undoing_a_rename_gives_the_albums_their_words_back(tagged):
+    library, _ = tagged
+    library.save_album("Skies", 'confirmed:"blue sky" OR red')
+    library.rename_label("Blue Sky", "azure")
+    library.undo()
+    assert library.album_query("Skies") == 'confirmed:"blue sky" OR red'
+    library.redo()
+    assert library.album_query("Skies") == "confirmed:azure OR red"
+
+
 def test_an_album_naming_a_deleted_label_says_so_instead_of_failing(tagged):
     library, _ = tagged
     library.save_album("Skies", '"blue sky"')
