@@ -12,7 +12,6 @@ every request.
 
 from __future__ import annotations
 
-import hashlib
 import random
 import re
 import threading
@@ -23,6 +22,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+
+from phototag.core.ingest.hashing import content_hash
 
 COMMIT = "1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d"
 # The real repository of the default model (open_clip's pretrained table, ViT-B-32 laion2b).
@@ -61,11 +62,8 @@ class LocalHub:
 
 
 def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    """The name the hub gives a large file's blob: its SHA-256, as a scan hashes a photo."""
+    return content_hash(path)
 
 
 def _handler(hub: LocalHub) -> type[BaseHTTPRequestHandler]:

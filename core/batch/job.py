@@ -9,7 +9,6 @@ float round-trips a float32) and the files the library has embedded already.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 from dataclasses import asdict, dataclass
@@ -21,6 +20,7 @@ import numpy as np
 
 from phototag.core.atomic import replacing
 from phototag.core.errors import UserError
+from phototag.core.ingest.hashing import content_hash
 from phototag.core.ingest.pixels import PixelRecipe
 from phototag.core.model.backends import onnx_tower, probe_pixels
 from phototag.core.store.batch import KnownFile
@@ -88,7 +88,7 @@ def prepare(out: Path, encoder: Any, model: dict[str, Any], known: list[KnownFil
         "model_name": model["name"],
         "projection_version": model["projection_version"],
         "dims": [encoder.embed_dim, encoder.feature_dim],
-        "tower_sha256": _sha256(out / TOWER),
+        "tower_sha256": content_hash(out / TOWER),
         "appends_one": appends_one,
         "image_size": encoder.image_size,
         "recipe": asdict(encoder.pixel_recipe),
@@ -109,17 +109,9 @@ def load(root: Path) -> Job:
         raise UserError(f"not a prepared batch job: {root} ({exc})") from None
     if manifest.get("format") != FORMAT:
         raise UserError(f"{root}: batch job format {manifest.get('format')} is not {FORMAT}")
-    if _sha256(root / TOWER) != manifest["tower_sha256"]:
+    if content_hash(root / TOWER) != manifest["tower_sha256"]:
         raise UserError(f"{root / TOWER} is not the tower the job was prepared with")
     return Job(root, manifest)
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _version(name: str) -> str | None:

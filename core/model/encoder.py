@@ -30,6 +30,7 @@ import numpy as np
 
 from phototag.core.atomic import replacing
 from phototag.core.errors import EnvironmentProblem, UserError, WeightsMissing
+from phototag.core.ingest.hashing import content_hash
 from phototag.core.ingest.pixels import recipe_of
 from phototag.core.model import backends, hub, network
 from phototag.core.model.backends import ImageTower
@@ -304,11 +305,7 @@ def _write_tiny_weights(path: Path) -> None:
 
 
 def _sha256_prefix(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()[:16]
+    return content_hash(path)[:16]
 
 
 def _reparameterize(model: torch.nn.Module) -> None:

@@ -14,7 +14,6 @@ pretrained tags where a model's weights live.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import time
@@ -23,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from phototag.core.errors import EnvironmentProblem, UserError
+from phototag.core.ingest.hashing import content_hash
 from phototag.core.model import network
 from phototag.core.model.specs import ModelSpec
 
@@ -185,11 +185,7 @@ def _check_digest(path: Path, etag: str) -> None:
     """Large (LFS) files are named by their sha256: a resumed file must hash to it."""
     if not _SHA256.fullmatch(etag):
         return
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(CHUNK_BYTES), b""):
-            digest.update(block)
-    if digest.hexdigest() != etag:
+    if content_hash(path) != etag:
         path.unlink()
         raise DownloadInterrupted(
             "the downloaded file is damaged (its sha256 does not match); run it again"
