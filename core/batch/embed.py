@@ -42,6 +42,8 @@ class EmbedReport:
     shards: int = 0
     skipped_shards: int = 0
     embedded: int = 0
+    in_library: int = 0
+    """Files of content the library has already (moved or copied): hashed, not embedded."""
     unreadable: list[tuple[str, str]] = field(default_factory=list)
 
 
@@ -158,7 +160,7 @@ def _quiet(ray) -> None:
 
 def _batches(ray, dataset):
     """The dataset's output; a node refusing its numerics becomes the one-line reason."""
-    from phototag.core.batch.worker import NumericsDiffer
+    from phototag.core.batch.numerics import NumericsDiffer
 
     try:
         yield from dataset.iter_batches(batch_size=None, batch_format="pyarrow")
@@ -176,10 +178,15 @@ def _batches(ray, dataset):
 
 
 def _count(report: EmbedReport, table: Any) -> None:
-    for path, error in zip(
-        table.column("path").to_pylist(), table.column("error").to_pylist(), strict=True
+    for path, error, in_library in zip(
+        table.column("path").to_pylist(),
+        table.column("error").to_pylist(),
+        table.column("in_library").to_pylist(),
+        strict=True,
     ):
-        if error is None:
+        if in_library:
+            report.in_library += 1
+        elif error is None:
             report.embedded += 1
         else:
             report.unreadable.append((path, error))
