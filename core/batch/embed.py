@@ -65,8 +65,13 @@ def connect(address: str) -> Any:
         return ray
     options: dict[str, Any] = {"log_to_driver": False}
     if address == "local":
+        # address="local" starts a runtime of its own even when `ray start` left a cluster's
+        # address on this machine (/tmp/ray/ray_current_cluster), which ray.init would join.
         options.update(
-            _node_ip_address="127.0.0.1", num_cpus=os.cpu_count() or 1, include_dashboard=False
+            address="local",
+            _node_ip_address="127.0.0.1",
+            num_cpus=os.cpu_count() or 1,
+            include_dashboard=False,
         )
     else:
         options["address"] = address
