@@ -95,7 +95,9 @@ def test_batch_label_gives_what_predict_gives_on_the_library_that_imported_the_e
     assert _json_lines((tmp_path / "j.jsonl").read_text()) == expected
 
 
-def test_a_job_labels_with_what_the_library_knew_when_it_was_prepared(phototag, archive, tmp_path):
+def test_a_changed_labels_file_or_a_folder_that_is_no_job_nor_library_is_refused_in_one_line(
+    phototag, archive, tmp_path
+):
     job, out = tmp_path / "job", tmp_path / "out"
     assert phototag("batch", "prepare", job).code == 0
     assert _embed(phototag, job, out, archive / "green").code == 0
@@ -107,11 +109,13 @@ def test_a_job_labels_with_what_the_library_knew_when_it_was_prepared(phototag, 
     assert "not the labels the job was prepared with" in tampered.err
     neither = phototag("batch", "label", archive, out, "--out", tmp_path / "n.parquet")
     assert neither.code == 1
+    assert neither.err.count("\n") == 1
     assert "neither a prepared batch job nor a library" in neither.err
 
 
 def _tamper_golden(job: Path) -> None:
-    """One golden photo's embedding turned a little (cosine about 0.9999): another decoder."""
+    """One golden photo's embedding as another decoder might give it: two values swapped (a
+    cosine of about 0.97), the probe untouched."""
     manifest = json.loads((job / "manifest.json").read_text())
     row = manifest["golden"][1]
     row[0], row[1] = row[1], row[0]
