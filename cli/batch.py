@@ -47,8 +47,9 @@ def batch_prepare(ctx: _Context, out_job: str) -> None:
 @click.option(
     "--tolerance",
     type=click.FloatRange(0.0, 1.0),
-    help="Accept a node whose tower output differs from the library machine's if the least "
-    "cosine on the probe is at least COS (recorded in each row's 'agreement').",
+    help="Accept a node whose numerics differ from the library machine's if the least "
+    "cosine on the probe and the golden photos is at least COS (recorded in each row's "
+    "'agreement').",
 )
 @click.option(
     "--shard-size",

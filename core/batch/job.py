@@ -27,7 +27,7 @@ from phototag.core.batch.numerics import golden_embeddings
 from phototag.core.errors import UserError
 from phototag.core.ingest.hashing import content_hash
 from phototag.core.ingest.pixels import PixelRecipe
-from phototag.core.model.backends import onnx_tower, probe_pixels
+from phototag.core.model.backends import ImageTower, onnx_tower, probe_pixels
 from phototag.core.store.batch import KnownFile
 
 MANIFEST = "manifest.json"
@@ -87,9 +87,9 @@ class Job:
         return frozenset(row["content_hash"] for row in self.manifest["known"])
 
 
-def fingerprint_of(tower_path: Path, image_size: int) -> np.ndarray:
+def fingerprint_of(tower: ImageTower, image_size: int) -> np.ndarray:
     """The tower's features on the fixed probe pixels: equal bits mean equal numerics."""
-    return onnx_tower(tower_path)(probe_pixels(image_size))
+    return tower(probe_pixels(image_size))
 
 
 def prepare(
@@ -107,9 +107,7 @@ def prepare(
         np.save(f, projection)
     with replacing(out / LABELS) as temporary:
         labelset.save(labels, temporary)
-    golden = golden_embeddings(
-        onnx_tower(out / TOWER), encoder.pixel_recipe, appends_one, projection
-    )
+    tower = onnx_tower(out / TOWER)
     manifest = {
         "format": FORMAT,
         "model_key": model["key"],
@@ -121,8 +119,8 @@ def prepare(
         "image_size": encoder.image_size,
         "recipe": asdict(encoder.pixel_recipe),
         "versions": {name: _version(name) for name in PINNED},
-        "fingerprint": fingerprint_of(out / TOWER, encoder.image_size).tolist(),
-        "golden": golden.tolist(),
+        "fingerprint": fingerprint_of(tower, encoder.image_size).tolist(),
+        "golden": golden_embeddings(tower, encoder.pixel_recipe, appends_one, projection).tolist(),
         "known": [asdict(row) for row in known],
         "labels_sha256": content_hash(out / LABELS),
     }

@@ -111,14 +111,16 @@ def predictions(
     for column, head in labels.fitted.items():
         scores[:, column] = head.scores(embeddings)
     shown = scores >= labels.thresholds[None, :]
+    confirmed = np.zeros_like(shown)
+    for row, digest in enumerate(hashes):
+        for label, sign in labels.examples_of(digest):
+            shown[row, label] = confirmed[row, label] = sign == 1
     probabilities = probability(scores, labels.thresholds[None, :], labels.slopes[None, :])
-    for row, (path, digest) in enumerate(zip(paths, hashes, strict=True)):
+    for row, path in enumerate(paths):
         carried = {}
-        for column, name in enumerate(labels.names):
-            sign = labels.examples[column].get(digest)
-            if sign == 1 or (sign != -1 and shown[row, column]):
-                score = round(float(probabilities[row, column]), 4)
-                carried[name] = LabelScore(score, sign == 1)
+        for column in np.flatnonzero(shown[row]).tolist():
+            score = round(float(probabilities[row, column]), 4)
+            carried[labels.names[column]] = LabelScore(score, bool(confirmed[row, column]))
         yield Prediction(path, carried)
 
 

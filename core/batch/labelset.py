@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -41,6 +42,18 @@ class LabelSet:
     """Column -> the head that scores that label instead of its MWI weight."""
     examples: list[dict[str, int]]
     """Per label: content hash -> +1 (confirmed) or -1 (rejected)."""
+
+    def examples_of(self, content_hash: str) -> list[tuple[int, int]]:
+        """(column, polarity) of every label the user gave this content as an example."""
+        return self._by_content.get(content_hash, [])
+
+    @cached_property
+    def _by_content(self) -> dict[str, list[tuple[int, int]]]:
+        found: dict[str, list[tuple[int, int]]] = {}
+        for column, examples in enumerate(self.examples):
+            for content_hash, polarity in examples.items():
+                found.setdefault(content_hash, []).append((column, polarity))
+        return found
 
 
 def from_view(view: ModelView, examples: Iterable[ContentExample]) -> LabelSet:

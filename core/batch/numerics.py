@@ -75,7 +75,7 @@ def checked_agreement(
     least = differing[where]
     if tolerance is None or least < tolerance:
         raise NumericsDiffer(
-            f"node {socket.gethostname()}: the image tower's numerics differ from the "
+            f"node {socket.gethostname()}: its numerics differ from the "
             f"library's machine (least cosine {least:.9f} on the {where}); "
             "pass --tolerance COS to accept it"
         )

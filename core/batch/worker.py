@@ -66,7 +66,7 @@ class ShardEmbedder:
         self.recipe = self.job.recipe
         self.known_content = self.job.known_content()
         self.appends_one = bool(self.job.manifest["appends_one"])
-        probe = jobs.fingerprint_of(self.job.tower_path, self.job.image_size)
+        probe = jobs.fingerprint_of(self.tower, self.job.image_size)
         golden = golden_embeddings(self.tower, self.recipe, self.appends_one, self.projection)
         self.agreement = checked_agreement(
             {"probe": (self.job.fingerprint, probe), "golden photos": (self.job.golden, golden)},
