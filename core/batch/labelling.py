@@ -100,6 +100,8 @@ def label_with(
             report.photos += len(paths)
             if progress is not None:
                 progress(report.photos + report.in_library + report.unreadable, total)
+    if progress is not None:
+        progress(total, total)  # rows after the last chunk had no embedding
     return report
 
 

@@ -83,6 +83,7 @@ def test_batch_label_gives_what_predict_gives_on_the_library_that_imported_the_e
 
     by_library = phototag("batch", "label", library, out, "--out", tmp_path / "l.parquet")
     assert by_library.code == 0, by_library.err
+    assert by_library.err == ""  # no progress bar when stderr is no terminal
     assert f"tagged {len(expected)} photos" in by_library.out
     assert _parquet_records(tmp_path / "l.parquet") == expected
     # Blue's fitted head and red's weights, thresholds and examples travel in a job.
