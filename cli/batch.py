@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from phototag.cli.main import UNREADABLE_SHOWN, _Context, cli, pass_context, progress_bar
-from phototag.core import batch_embed
+from phototag.core import BATCH_LABEL_FORMATS, batch_embed, batch_label
 
 
 @cli.group()
@@ -47,8 +47,9 @@ def batch_prepare(ctx: _Context, out_job: str) -> None:
 @click.option(
     "--tolerance",
     type=click.FloatRange(0.0, 1.0),
-    help="Accept a node whose tower output differs from the library machine's if the least "
-    "cosine on the probe is at least COS (recorded in each row's 'agreement').",
+    help="Accept a node whose numerics differ from the library machine's if the least "
+    "cosine on the probe and the golden photos is at least COS (recorded in each row's "
+    "'agreement').",
 )
 @click.option(
     "--shard-size",
@@ -72,7 +73,8 @@ def batch_embed_command(
         )
     click.echo(
         f"{report.shards} shards ({report.skipped_shards} done before): {report.embedded} "
-        f"embedded, {len(report.unreadable)} unreadable; results in {target}"
+        f"embedded, {report.in_library} already in the library, {len(report.unreadable)} "
+        f"unreadable; results in {target}"
     )
     for path, reason in report.unreadable[:UNREADABLE_SHOWN]:
         click.echo(f"skipped {path}: {reason}", err=True)
@@ -86,4 +88,33 @@ def batch_import(ctx: _Context, results: str) -> None:
     report = ctx.library.import_batch(results)
     for folder in report.folders_added:
         click.echo(f"added folder {folder}", err=True)
-    click.echo(f"imported {report.embedded} photos, {report.unreadable} unreadable")
+    for path in report.not_in_library[:UNREADABLE_SHOWN]:
+        click.echo(f"not imported {path}: the job's library has it, this one does not", err=True)
+    click.echo(
+        f"imported {report.embedded} photos, {report.linked} files of photos the library has, "
+        f"{report.unreadable} unreadable"
+    )
+
+
+@batch.command("label")
+@click.argument("source", type=click.Path(exists=True, file_okay=False))
+@click.argument("results", type=click.Path(exists=True, file_okay=False))
+@click.option("--out", "out", type=click.Path(dir_okay=False), required=True, help="File to write.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(BATCH_LABEL_FORMATS),
+    default="parquet",
+    show_default=True,
+    help="parquet: columns path and labels (a map from name to {score, confirmed}); "
+    "jsonl: one JSON object a line. Either way a row is what `predict --json` prints.",
+)
+def batch_label_command(source: str, results: str, out: str, fmt: str) -> None:
+    """Tag the photos in RESULTS (what `batch embed` wrote) with the labels of SOURCE: a job
+    `batch prepare` wrote (the labels as they were then) or a library folder."""
+    with progress_bar("Tagging") as update:
+        report = batch_label(Path(source), Path(results), Path(out), fmt, update)
+    click.echo(
+        f"tagged {report.photos} photos into {out}; not listed: {report.in_library} the "
+        f"library has already (see predict), {report.unreadable} unreadable"
+    )

@@ -96,6 +96,8 @@ _PUBLIC: dict[str, tuple[str, str]] = {
     "restore_library": ("store.backup", "restore"),
     # `phototag batch` (core/batch/; Ray is imported inside batch_embed only)
     "batch_embed": ("batch.embed", "embed"),
+    "batch_label": ("batch.labelling", "label"),
+    "BATCH_LABEL_FORMATS": ("batch.labelling", "FORMATS"),
     # `phototag eval` (core/evaluation/)
     "run_evaluation": ("evaluation.run", "run_evaluation"),
     "parse_methods": ("evaluation.run", "parse_methods"),
@@ -129,6 +131,8 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # what type checkers see; tests/test_public_api.py keeps it equal to _PUBLIC
     from phototag.core.batch.embed import embed as batch_embed
+    from phototag.core.batch.labelling import FORMATS as BATCH_LABEL_FORMATS
+    from phototag.core.batch.labelling import label as batch_label
     from phototag.core.browse import LabelScore
     from phototag.core.browsing import (
         SEARCH_LIMIT,

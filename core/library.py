@@ -18,6 +18,7 @@ import numpy as np
 
 from phototag.core.batch import importing as batch_importing
 from phototag.core.batch import job as batch_job
+from phototag.core.batch import labelset as batch_labelset
 from phototag.core.browse import (
     Browser,
     Folder,
@@ -679,11 +680,18 @@ class Library:
     # ----- batch jobs on a cluster (core/batch/) --------------------------------------------
 
     def prepare_batch(self, out: str | Path) -> Path:
-        """Write a batch job for the active model: its ONNX tower, projection and manifest."""
+        """Write a batch job for the active model: its ONNX tower, projection, labels and
+        manifest."""
         model = self._require_model()
         encoder = self._encoder()
         known = batch_sql.known_files(self.store, model["id"])
-        return batch_job.prepare(Path(out), encoder, dict(model), known).root
+        labels = self.batch_labels()
+        return batch_job.prepare(Path(out), encoder, dict(model), known, labels).root
+
+    def batch_labels(self) -> batch_labelset.LabelSet:
+        """Every label as `batch label` applies it to embeddings outside the library."""
+        view = self._require_state()
+        return batch_labelset.from_view(view, batch_sql.content_examples(self.store))
 
     def import_batch(self, out: str | Path) -> batch_importing.ImportReport:
         """Record a batch job's rows as a scan records them, then re-fit every label."""

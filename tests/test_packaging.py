@@ -32,6 +32,8 @@ RESOURCE_PATTERNS = (
     "style.qss",
     "icons/*.svg",
     "*.desktop",
+    "golden/*.jpg",
+    "golden/*.png",
 )
 TIMEOUT = 300  # seconds for one command: a hung process fails the test instead of the run
 

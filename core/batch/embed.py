@@ -42,6 +42,8 @@ class EmbedReport:
     shards: int = 0
     skipped_shards: int = 0
     embedded: int = 0
+    in_library: int = 0
+    """Files of content the library has already (moved or copied): hashed, not embedded."""
     unreadable: list[tuple[str, str]] = field(default_factory=list)
 
 
@@ -63,8 +65,13 @@ def connect(address: str) -> Any:
         return ray
     options: dict[str, Any] = {"log_to_driver": False}
     if address == "local":
+        # address="local" starts a runtime of its own even when `ray start` left a cluster's
+        # address on this machine (/tmp/ray/ray_current_cluster), which ray.init would join.
         options.update(
-            _node_ip_address="127.0.0.1", num_cpus=os.cpu_count() or 1, include_dashboard=False
+            address="local",
+            _node_ip_address="127.0.0.1",
+            num_cpus=os.cpu_count() or 1,
+            include_dashboard=False,
         )
     else:
         options["address"] = address
@@ -158,7 +165,7 @@ def _quiet(ray) -> None:
 
 def _batches(ray, dataset):
     """The dataset's output; a node refusing its numerics becomes the one-line reason."""
-    from phototag.core.batch.worker import NumericsDiffer
+    from phototag.core.batch.numerics import NumericsDiffer
 
     try:
         yield from dataset.iter_batches(batch_size=None, batch_format="pyarrow")
@@ -176,10 +183,15 @@ def _batches(ray, dataset):
 
 
 def _count(report: EmbedReport, table: Any) -> None:
-    for path, error in zip(
-        table.column("path").to_pylist(), table.column("error").to_pylist(), strict=True
+    for path, error, in_library in zip(
+        table.column("path").to_pylist(),
+        table.column("error").to_pylist(),
+        table.column("in_library").to_pylist(),
+        strict=True,
     ):
-        if error is None:
+        if in_library:
+            report.in_library += 1
+        elif error is None:
             report.embedded += 1
         else:
             report.unreadable.append((path, error))

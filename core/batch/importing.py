@@ -2,9 +2,12 @@
 
 Rows are recorded through scan.record_photo and scan.record_file (and the store's
 record_unreadable_file), one transaction a shard, by content hash and path: what a local scan
-of the same folders stores. A library that never scanned takes the job's model; a library
-whose active projection changed since the job was prepared gets embeddings re-projected from
-the stored features (h @ W, as a ProLIP refinement recomputes them).
+of the same folders stores. A row `in_library` (content the job's library had embedded, found
+under another path) carries no embedding: its path is linked to the library's photo with that
+content hash, as a scan links a moved or copied file. A library that never scanned takes the
+job's model; a library whose active projection changed since the job was prepared gets
+embeddings re-projected from the stored features (h @ W, as a ProLIP refinement recomputes
+them).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from phototag.core.batch.embed import manifest_of, read_parts
 from phototag.core.errors import UserError
 from phototag.core.ingest.scan import EmbeddedPhoto, is_within, record_file, record_photo
 from phototag.core.model.projection import active_projection, project_rows
+from phototag.core.store import batch as batch_sql
 from phototag.core.store import ingest as ingest_sql
 from phototag.core.store import photos
 from phototag.core.store.database import Store
@@ -30,7 +34,12 @@ from phototag.core.store.database import Store
 class ImportReport:
     embedded: int = 0
     unreadable: int = 0
+    linked: int = 0
+    """Files of content the library had already (moved or copied): linked, not embedded."""
     folders_added: list[str] = field(default_factory=list)
+    not_in_library: list[str] = field(default_factory=list)
+    """Paths of rows the job skipped as known content this library does not have (a job
+    prepared from another library): a scan of them embeds them."""
 
 
 def import_batch(store: Store, out: Path) -> ImportReport:
@@ -89,6 +98,9 @@ def _record(store, model_id, projection, folders, row, report) -> None:
         ingest_sql.record_unreadable_file(store, row["path"], folder_id, row["error"])
         report.unreadable += 1
         return
+    if row["in_library"]:
+        _link(store, model_id, folder_id, row, report)
+        return
     feature = np.asarray(row["feature"], dtype=np.float32)
     embedding = np.asarray(row["embedding"], dtype=np.float32)
     if projection is not None:
@@ -97,3 +109,12 @@ def _record(store, model_id, projection, folders, row, report) -> None:
     image_id = record_photo(store, model_id, photo, feature, embedding)
     record_file(store, row["path"], folder_id, image_id, row["size"], row["mtime_ns"])
     report.embedded += 1
+
+
+def _link(store, model_id, folder_id, row, report) -> None:
+    image_id = batch_sql.embedded_image_with_content(store, model_id, row["content_hash"])
+    if image_id is None:
+        report.not_in_library.append(row["path"])
+        return
+    record_file(store, row["path"], folder_id, image_id, row["size"], row["mtime_ns"])
+    report.linked += 1

@@ -4,14 +4,16 @@ Each step is the local scan's own function, so a row carries the same bits or th
 the stat checks and content hash of core/ingest/scan.py, decode_to_pixels (decode.py and the
 pixel recipe of pixels.py), the ONNX tower on batches of scan.BATCH_SIZE, and project_rows with
 the job's projection. ONNX Runtime gave bit-identical rows for batch sizes 1–16 and 1–2
-threads on one CPU type, but promises nothing across CPU types, so a node first runs the tower
-on the probe pixels and refuses to work when its output is not the manifest's fingerprint.
+threads on one CPU type, but promises nothing across CPU types, so a node first measures the
+numerics fingerprint (numerics.py: the probe pixels and the golden photos) and refuses to work
+when it is not the manifest's. A file whose content the library has already (the same content
+hash under another path: moved or copied) is hashed but neither decoded nor embedded: its row
+says `in_library`, and `batch import` links the path to the library's photo, as a scan does.
 """
 
 from __future__ import annotations
 
 import os
-import socket
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,13 +23,12 @@ import numpy as np
 
 from phototag.core.atomic import file_kind
 from phototag.core.batch import job as jobs
-from phototag.core.errors import EnvironmentProblem
+from phototag.core.batch.numerics import checked_agreement, embed_crops, golden_embeddings
 from phototag.core.ingest.decode import REASON_EMPTY
 from phototag.core.ingest.decode_pool import Pixels, decode_to_pixels
 from phototag.core.ingest.hashing import content_hash
 from phototag.core.ingest.scan import BATCH_SIZE, unreadable_reason
-from phototag.core.model.backends import agreement, onnx_tower
-from phototag.core.model.projection import project_rows
+from phototag.core.model.backends import onnx_tower
 
 COLUMNS = (
     "shard",
@@ -42,27 +43,8 @@ COLUMNS = (
     "feature",
     "embedding",
     "agreement",
+    "in_library",
 )
-
-
-class NumericsDiffer(EnvironmentProblem):
-    """A node whose tower output is not the manifest's: its embeddings would differ."""
-
-
-def checked_agreement(
-    fingerprint: np.ndarray, measured: np.ndarray, tolerance: float | None
-) -> float:
-    """1.0 for the same bits; else the least cosine, accepted only at or above --tolerance."""
-    if measured.shape == fingerprint.shape and np.array_equal(measured, fingerprint):
-        return 1.0
-    cosine = agreement(measured, fingerprint) if measured.shape == fingerprint.shape else 0.0
-    if tolerance is None or not cosine >= tolerance:
-        raise NumericsDiffer(
-            f"node {socket.gethostname()}: the image tower's numerics differ from the "
-            f"library's machine (least cosine {cosine:.9f} on the probe); "
-            "pass --tolerance COS to accept it"
-        )
-    return cosine
 
 
 @dataclass(frozen=True)
@@ -82,9 +64,12 @@ class ShardEmbedder:
         self.tower = onnx_tower(self.job.tower_path)
         self.projection = self.job.projection()
         self.recipe = self.job.recipe
+        self.known_content = self.job.known_content()
+        self.appends_one = bool(self.job.manifest["appends_one"])
+        probe = jobs.fingerprint_of(self.tower, self.job.image_size)
+        golden = golden_embeddings(self.tower, self.recipe, self.appends_one, self.projection)
         self.agreement = checked_agreement(
-            self.job.fingerprint,
-            jobs.fingerprint_of(self.job.tower_path, self.job.image_size),
+            {"probe": (self.job.fingerprint, probe), "golden photos": (self.job.golden, golden)},
             tolerance,
         )
 
@@ -105,21 +90,24 @@ class ShardEmbedder:
         rows: list[dict] = []
         decoded: list[tuple[_Stated, str, Pixels]] = []
         for path, reason in zip(paths, reasons, strict=True):
-            outcome = reason or _read(path, self.recipe)
+            outcome = reason or _read(path, self.recipe, self.known_content)
             if isinstance(outcome, str):
                 rows.append(self._row(shard, path, error=outcome))
+                continue
+            stated, digest, pixels = outcome
+            if pixels is None:
+                rows.append(self._in_library(shard, stated, digest))
             else:
-                decoded.append(outcome)
+                decoded.append((stated, digest, pixels))
         for start in range(0, len(decoded), BATCH_SIZE):
             rows += self._embedded(shard, decoded[start : start + BATCH_SIZE])
         return rows
 
     def _embedded(self, shard: int, batch: list[tuple[_Stated, str, Pixels]]) -> list[dict]:
         crops = np.stack([pixels.crop for _, _, pixels in batch])
-        features = self.tower(self.recipe.normalize(crops))
-        if self.job.manifest["appends_one"]:
-            features = np.hstack([features, np.ones((len(features), 1), features.dtype)])
-        embeddings = project_rows(features, self.projection)
+        features, embeddings = embed_crops(
+            self.tower, self.recipe, self.appends_one, self.projection, crops
+        )
         return [
             self._row(
                 shard,
@@ -138,14 +126,28 @@ class ShardEmbedder:
             )
         ]
 
+    def _in_library(self, shard: int, stated: _Stated, digest: str) -> dict:
+        return self._row(
+            shard,
+            stated.path,
+            size=stated.size,
+            mtime_ns=stated.mtime_ns,
+            content_hash=digest,
+            in_library=True,
+        )
+
     def _row(self, shard: int, path: str, **values: Any) -> dict:
         row = dict.fromkeys(COLUMNS)
-        row.update(shard=shard, path=path, agreement=self.agreement, **values)
+        row.update(shard=shard, path=path, agreement=self.agreement, in_library=False)
+        row.update(values)
         return row
 
 
-def _read(path: str, recipe) -> str | tuple[_Stated, str, Pixels]:
-    """The scan's checks in the scan's order: stat, regular and non-empty, hash, decode."""
+def _read(
+    path: str, recipe, known_content: frozenset[str]
+) -> str | tuple[_Stated, str, Pixels | None]:
+    """The scan's checks in the scan's order: stat, regular and non-empty, hash, decode (no
+    pixels for content the library has already)."""
     try:
         info = os.stat(path)
         if not stat.S_ISREG(info.st_mode):
@@ -155,6 +157,8 @@ def _read(path: str, recipe) -> str | tuple[_Stated, str, Pixels]:
         digest = content_hash(Path(path))
     except OSError as exc:
         return unreadable_reason(exc)
+    if digest in known_content:
+        return _Stated(path, info.st_size, info.st_mtime_ns), digest, None
     pixels = decode_to_pixels(path, recipe)
     if isinstance(pixels, str):
         return pixels
@@ -180,5 +184,6 @@ def row_schema() -> Any:
             ("feature", vector),
             ("embedding", vector),
             ("agreement", pa.float64()),
+            ("in_library", pa.bool_()),
         ]
     )

@@ -50,3 +50,29 @@ def embedded_files(store: Store, model_id: int) -> list[EmbeddedFile]:
         (model_id,),
     )
     return [EmbeddedFile(*row) for row in rows]
+
+
+def embedded_image_with_content(store: Store, model_id: int, content_hash: str) -> int | None:
+    """The image with this content hash, if the model (?) has embedded it."""
+    return store.scalar(
+        "SELECT images.id FROM images JOIN embeddings ON embeddings.image_id = images.id "
+        "AND embeddings.model_id = ? WHERE images.content_hash = ?",
+        (model_id, content_hash),
+    )
+
+
+@dataclass(frozen=True)
+class ContentExample:
+    """One example of a label, named by its photo's content hash rather than its image id."""
+
+    label_id: int
+    content_hash: str
+    polarity: int
+
+
+def content_examples(store: Store) -> list[ContentExample]:
+    rows = store.conn.execute(
+        "SELECT examples.label_id, images.content_hash, examples.polarity FROM examples "
+        "JOIN images ON images.id = examples.image_id ORDER BY examples.label_id, images.id"
+    )
+    return [ContentExample(*row) for row in rows]

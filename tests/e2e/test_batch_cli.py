@@ -38,9 +38,13 @@ def cluster():
 
 @pytest.fixture
 def archive(tmp_path, photo_set) -> Path:
-    """The test photos at new paths (no library knows them), with one file that is no photo."""
+    """The test photos at new paths, with one file that is no photo. A byte after each photo's
+    image data keeps its pixels but makes content no library knows: a job embeds every one."""
     root = tmp_path / "archive"
     shutil.copytree(photo_set[0], root)
+    for photo in root.rglob("*.jpg"):
+        with open(photo, "ab") as handle:
+            handle.write(b"\0")
     (root / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a JPEG")
     return root
 
