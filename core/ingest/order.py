@@ -54,10 +54,13 @@ def in_listing_order(items: Sequence[T], path_of: Callable[[T], str]) -> list[T]
 
 
 def _spread(count: int) -> np.ndarray:
-    """Positions 0..count-1 in bit-reversed order: 0, count/2, count/4, 3count/4, ..."""
+    """Positions 0..count-1 in van der Corput order: 0, count/2, count/4, 3count/4, count/8...
+    Each position's centre is mapped onto a grid of 2^bits >= count points (distinct points, as
+    the map only stretches) whose bit-reversed index is its place in the order."""
     bits = max(int(count - 1).bit_length(), 1)
     positions = np.arange(count, dtype=np.int64)
+    on_grid = ((2 * positions + 1) << bits) // max(2 * count, 1)
     reversed_bits = np.zeros(count, dtype=np.int64)
     for bit in range(bits):
-        reversed_bits |= ((positions >> bit) & 1) << (bits - 1 - bit)
-    return positions[np.argsort(reversed_bits, kind="stable")]
+        reversed_bits |= ((on_grid >> bit) & 1) << (bits - 1 - bit)
+    return positions[np.argsort(reversed_bits)]

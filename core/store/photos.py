@@ -291,6 +291,28 @@ def embeddings(store: Store, model: ModelRow) -> StoredEmbeddings:
         "ORDER BY image_id",
         (model["id"],),
     ).fetchall()
+    return _sound(rows, model)
+
+
+# Image ids per query of embeddings_of: well below SQLite's limit on bound parameters.
+IDS_PER_QUERY = 500
+
+
+def embeddings_of(store: Store, model: ModelRow, image_ids: list[int]) -> StoredEmbeddings:
+    """These images' embeddings with the model, by id (those a running scan added since a
+    reader loaded the rest); damaged rows are left out and named."""
+    rows = []
+    for start in range(0, len(image_ids), IDS_PER_QUERY):
+        chunk = image_ids[start : start + IDS_PER_QUERY]
+        rows += store.conn.execute(
+            "SELECT image_id, embedding, length(feature) FROM embeddings WHERE model_id = ? "
+            f"AND image_id IN ({','.join('?' * len(chunk))}) ORDER BY image_id",
+            (model["id"], *chunk),
+        ).fetchall()
+    return _sound(rows, model)
+
+
+def _sound(rows: list, model: ModelRow) -> StoredEmbeddings:
     size, feature_size = 4 * model["embed_dim"], 4 * model["feature_dim"]
     shaped = [
         r for r in rows if isinstance(r[1], bytes) and len(r[1]) == size and r[2] == feature_size
