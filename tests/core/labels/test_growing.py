@@ -38,6 +38,7 @@ def test_photos_embedded_meanwhile_are_scored_with_the_bits_a_fresh_load_gives(t
         assert window.coverage().seen == len(seen)
 
         scan_until(root, 48)
+        assert window.coverage().seen == len(seen)  # the new files, not yet scored
         added = window.take_in_new_photos()
         assert added == len(window.photos()) - len(seen) > 0
         assert window.take_in_new_photos() == 0  # nothing more: nothing read again
