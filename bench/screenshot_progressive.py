@@ -7,44 +7,25 @@ library the suggestions cover (bench/screenshot.py's sample library).
 
 from __future__ import annotations
 
-import argparse
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from screenshot import _settle, _wait, close_sample, open_sample_window
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from screenshot import _settle, _wait, close_sample, sample_being_scanned
+
+from tests.app.helpers import pause_scan_at
 
 
 def pause_at(app, window, embedded: int) -> None:
-    """Run the scan until it reports `embedded` photos, pausing it from its own thread there
-    (a pause from the GUI thread could come after the scan of 78 small photos has ended)."""
-    from PySide6.QtCore import Qt
-
-    from phototag.app.tasks import _gui_dispatcher
-
-    worker = window.scan_worker
-    dispatcher = _gui_dispatcher()
-
-    def hold(task, values: tuple) -> None:
-        if task is worker and isinstance(values[0], int) and values[0] >= embedded:
-            worker.pause()
-
-    dispatcher.progressed.connect(hold, Qt.ConnectionType.DirectConnection)
-    worker.resume()
-    _wait(app, worker.is_paused)
-    dispatcher.progressed.disconnect(hold)
+    """Run the scan until `embedded` photos are done, paused from its own thread (a pause
+    from the GUI thread could come after the 78 small photos are all scanned)."""
+    pause_scan_at(window, embedded, lambda done: _wait(app, done))
     window._refresh_while_scanning()
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("out", type=Path, help="folder for the PNG files")
-    out = parser.parse_args().out
-    out.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix="phototag-shot-"))
-    app, library, window, photos = open_sample_window(work)
-    window.add_folder(str(work / "Pictures"))
+    out, app, library, window, photos = sample_being_scanned(__doc__.splitlines()[0])
     window.scan_worker.pause()
     pause_at(app, window, 16)
     shown = {photo.path for photo in window.photo_model.photos()}

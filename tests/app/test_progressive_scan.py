@@ -7,34 +7,17 @@ from __future__ import annotations
 import math
 import os
 
-from PySide6.QtCore import Qt
-
 from phototag.app.progress import describe_coverage
-from phototag.app.tasks import _gui_dispatcher
 from phototag.core import Coverage
-from tests.app.helpers import shown_paths, wait_for_scan
+from tests.app.helpers import pause_scan_at, shown_paths, wait_for_scan
 from tests.photos import make_library_folder
 
 STEP_MS = 60_000
 
 
 def pause_after(qtbot, window, embedded: int) -> None:
-    """Let the scan run until it reports `embedded` photos done, pause it there from its own
-    thread (it stops at its next photo, so the scan cannot run to its end meanwhile), and
-    refresh as the live timer does."""
-    worker = window.scan_worker
-    dispatcher = _gui_dispatcher()
-
-    def hold(task, values: tuple) -> None:
-        if task is worker and isinstance(values[0], int) and values[0] >= embedded:
-            worker.pause()
-
-    dispatcher.progressed.connect(hold, Qt.ConnectionType.DirectConnection)
-    try:
-        worker.resume()
-        qtbot.waitUntil(worker.is_paused, timeout=STEP_MS)
-    finally:
-        dispatcher.progressed.disconnect(hold)
+    """Pause the scan once `embedded` photos are done, and refresh as the live timer does."""
+    pause_scan_at(window, embedded, lambda done: qtbot.waitUntil(done, timeout=STEP_MS))
     window._refresh_while_scanning()
 
 
