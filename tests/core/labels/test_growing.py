@@ -8,6 +8,7 @@ import pytest
 
 from phototag.core.labels.scoring import EmbeddingMatrix
 from phototag.core.library import Library
+from phototag.core.store import photos
 
 
 class Enough(Exception):
@@ -77,3 +78,21 @@ def test_appended_rows_are_found_and_arrays_handed_out_before_keep_their_rows():
     assert np.array_equal(matrix.embeddings[12], np.full(4, 10, np.float32))
     assert before.shape == (3, 4)
     assert matrix.embeddings.flags.c_contiguous
+
+
+def test_photos_embedded_again_below_the_newest_id_are_taken_in_too(library_dir):
+    """Embeddings dropped as damaged come back at the next scan under their old image ids,
+    below every loaded one: the count tells, and the full comparison finds them."""
+    with Library(library_dir) as window:
+        view = window._labels.view()
+        assert view is not None
+        dropped = view.matrix.image_ids[:3].tolist()
+        photos.forget_embeddings(window.store, view.model, dropped)
+        window.reload()
+        total = len(window.photos())
+        assert window.coverage().seen == total - 3
+
+        with Library(library_dir) as worker:
+            assert worker.scan(model="tiny-random").embedded == 3
+        assert window.take_in_new_photos() == 3
+        assert window.coverage().seen == total
