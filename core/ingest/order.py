@@ -11,7 +11,9 @@ rather than its first shots (often the start of one event).
 
 The order is a pure function of the paths (ties go to the folder listed first), so an
 interrupted scan resumes with the spread of what is left, and no photo is read twice: the scan
-orders the files it already listed and stat-ed, it lists nothing again.
+orders the files it already listed and stat-ed, it lists nothing again. Ordering 1,000,000
+paths in 5,000 folders takes 2.0 s (one run, load average 13.6), against the hours their first
+scan takes.
 """
 
 from __future__ import annotations
