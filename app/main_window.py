@@ -44,7 +44,7 @@ from phototag.app.header import ViewHeader
 from phototag.app.model_menu import ModelControls
 from phototag.app.photo_model import PhotoModel
 from phototag.app.problems import ProblemsPanel
-from phototag.app.progress import ScanProgress, describe_download
+from phototag.app.progress import ScanProgress, describe_coverage, describe_download
 from phototag.app.search import LabelFilter, SearchBox
 from phototag.app.sidebar import Sidebar
 from phototag.app.style import icon
@@ -198,11 +198,15 @@ class MainWindow(QMainWindow):
         self.problems_button.setObjectName("flat")
         self.problems_button.hide()
         self.progress = ScanProgress()
+        self.coverage = QLabel()  # while scanning: how much of the library labels have seen
+        self.coverage.setObjectName("coverage")
+        self.coverage.hide()
         self.model_controls = ModelControls(
             self.library, self, scanning=lambda: self.scan_worker is not None
         )
         status.addPermanentWidget(self.meaningless)
         status.addPermanentWidget(self.problems_button)
+        status.addPermanentWidget(self.coverage)
         status.addPermanentWidget(self.progress)
         status.addPermanentWidget(self.model_controls.progress)
 
@@ -737,6 +741,7 @@ class MainWindow(QMainWindow):
         self.scan_worker = None
         self._live_timer.stop()
         self.progress.finish()
+        self.coverage.hide()
         self.scan_action.setEnabled(True)
         self.library.reload()
         self.refresh_all()
@@ -790,11 +795,16 @@ class MainWindow(QMainWindow):
         self.notify(f"Folders are no longer watched: {message}")
 
     def _refresh_while_scanning(self) -> None:
-        """New photos appear as they are read; labels are re-fitted once at the end."""
-        if self.query is None and self.view.kind != "label":
+        """New photos appear as they are read, scored by every label as it stands (labels are
+        re-fitted once at the end), so suggestions reach each folder as the scan spreads over
+        them; the status bar says how much of the library the labels have seen."""
+        self.library.take_in_new_photos()
+        if self.query is None:
             folders = self.library.folders()
             self._fill_sidebar(folders, self.library.labels())
             self.refresh_view(same_view=True)
+        self.coverage.setText(describe_coverage(self.library.coverage(self.progress.listed)))
+        self.coverage.show()
 
     def _update_problems(self, show_new: bool) -> None:
         files = self.library.status().unreadable

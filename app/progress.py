@@ -5,13 +5,14 @@ Never a modal dialog: the library stays usable while photos are embedded.
 
 from __future__ import annotations
 
+import math
 import time
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QToolButton, QWidget
 
 from phototag.app.style import icon
-from phototag.core import DownloadProgress
+from phototag.core import Coverage, DownloadProgress
 
 RATE_WINDOW_S = 8.0
 TASK_STAGES = {
@@ -35,6 +36,15 @@ def describe_download(name: str, progress: DownloadProgress) -> str:
     if progress.seconds_left is not None:
         parts.append(f"{format_eta(progress.seconds_left)} left")
     return " · ".join(parts)
+
+
+def describe_coverage(coverage: Coverage) -> str:
+    """'Suggestions cover 12,400 of 50,000 photos (25%) — scanning…': while a first scan runs,
+    labels score only the photos embedded so far, and the user should know how many. The
+    share is rounded down: 100% only once every known photo is seen."""
+    share = math.floor(coverage.fraction * 100)
+    of_known = f"{coverage.seen:,} of {coverage.known:,} photos"
+    return f"Suggestions cover {of_known} ({share}%) — scanning…"
 
 
 def _text_and_bar(owner: QWidget, bar_width: int) -> tuple[QHBoxLayout, QLabel, QProgressBar]:
@@ -69,10 +79,12 @@ class ScanProgress(QWidget):
         layout.addWidget(self.pause_button)
         layout.addWidget(self.cancel_button)
         self._samples: list[tuple[float, int]] = []
+        self.listed = 0  # the files the scan has found: the total of its last count
         self.hide()
 
     def start(self, message: str = "Loading the model…") -> None:
         self._samples = []
+        self.listed = 0
         self.pause_button.blockSignals(True)
         self.pause_button.setChecked(False)
         self.pause_button.setIcon(icon("pause"))
@@ -95,6 +107,7 @@ class ScanProgress(QWidget):
 
     def update_progress(self, done: int, total: int) -> None:
         now = time.monotonic()
+        self.listed = total
         self._samples.append((now, done))
         self._samples = [s for s in self._samples if now - s[0] <= RATE_WINDOW_S]
         self.bar.setRange(0, max(total, 1))

@@ -169,6 +169,15 @@ def open_sample_window(work: Path):
 def scanned_sample(description: str):
     """(PNG folder, app, library, window, photos by scene) for one feature's screenshot script:
     the folder from the command line, the sample window with its photos added and scanned."""
+    out, app, library, window, photos = sample_being_scanned(description)
+    _wait(app, lambda: window.scan_worker is None, 600)
+    window.problems.hide()
+    return out, app, library, window, photos
+
+
+def sample_being_scanned(description: str):
+    """(PNG folder, app, library, window, photos by scene): the folder from the command line,
+    the sample window with its photos added and their scan started."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("out", type=Path, help="folder for the PNG files")
     out = parser.parse_args().out
@@ -176,8 +185,6 @@ def scanned_sample(description: str):
     work = Path(tempfile.mkdtemp(prefix="phototag-shot-"))
     app, library, window, photos = open_sample_window(work)
     window.add_folder(str(work / "Pictures"))
-    _wait(app, lambda: window.scan_worker is None, 600)
-    window.problems.hide()
     return out, app, library, window, photos
 
 

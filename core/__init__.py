@@ -39,6 +39,7 @@ _PUBLIC: dict[str, tuple[str, str]] = {
     "Folder": ("library", "Folder"),
     "LabelInfo": ("library", "LabelInfo"),
     "LabelScore": ("browse", "LabelScore"),
+    "Coverage": ("coverage", "Coverage"),
     "ModelInfo": ("library", "ModelInfo"),
     "Prediction": ("library", "Prediction"),
     "ProjectionChange": ("library", "ProjectionChange"),
@@ -141,6 +142,7 @@ if TYPE_CHECKING:  # what type checkers see; tests/test_public_api.py keeps it e
         PhotoLabel,
         PhotoRef,
     )
+    from phototag.core.coverage import Coverage
     from phototag.core.errors import (
         EnvironmentProblem,
         PhototagError,

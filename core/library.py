@@ -34,12 +34,14 @@ from phototag.core.browsing import (
     PhotoDetails,
     PhotoRef,
 )
+from phototag.core.coverage import Coverage, coverage
 from phototag.core.errors import UserError
 from phototag.core.finding.discover import GROUPS_SHOWN
 from phototag.core.finding.finder import Album, Finder, PhotoGroup
 from phototag.core.history import Journal, Reversal
 from phototag.core.ingest import scan as ingest
 from phototag.core.interop import keywords, packs, parquet, selection
+from phototag.core.labels.growing import take_in_new_photos
 from phototag.core.labels.methods import (
     available_methods,
     check_method,
@@ -474,6 +476,27 @@ class Library:
         worker). Writes need no reload: each catches up with the database itself."""
         self._labels.invalidate()
         self._browser.forget()
+
+    def take_in_new_photos(self) -> int:
+        """Photos another Library (the GUI's scan worker) embedded since this one loaded them
+        join its labels' scores now, without a refit (core/labels/growing.py); returns how many.
+        Cheap while nothing was added; a model switched meanwhile means a reload instead."""
+        view = self._labels.loaded
+        if view is None:
+            return 0
+        active = self._active_model()
+        if active is None or active["id"] != view.model["id"]:
+            self.reload()
+            return 0
+        added = take_in_new_photos(self.store, view)
+        if added:
+            self._browser.forget()
+        return added
+
+    def coverage(self, listed: int = 0) -> Coverage:
+        """How many of the library's photos the labels score now, of how many are known:
+        `listed` is the files a running scan has found (its progress total), 0 when none runs."""
+        return coverage(self._browser.file_index(), listed)
 
     def photos(
         self, all_of: Iterable[str] = (), any_of: Iterable[str] = (), folder: str | None = None

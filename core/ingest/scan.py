@@ -6,7 +6,9 @@ before is linked, so a moved or copied file keeps its identity and tags; only co
 embedded with this model is decoded (in worker processes, decode_pool.py) and run through the
 encoder, in batches, and each batch is committed on its own, so an interrupted pass resumes
 where it stopped (a progress callback may raise to stop a pass: what was committed stays, a
-transaction in progress is rolled back).
+transaction in progress is rolled back). What needs embedding is embedded in a spread over every
+folder, not folder after folder (order.py), so labels taught during a first scan see the whole
+library early; RAW pairs and files gone from disk are settled once everything is embedded.
 Every unreadable file is recorded with its reason and the pass goes on. A folder that cannot be
 read at all (an unplugged drive) is left exactly as it was and reported as unavailable; so is a
 file that was listed and then vanished before it was read, since a drive pulled or a share
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +30,7 @@ from phototag.core.atomic import file_kind
 from phototag.core.ingest.decode import REASON_VANISHED, is_image_path
 from phototag.core.ingest.decode_pool import Pixels, decode_in_order
 from phototag.core.ingest.hashing import content_hash
+from phototag.core.ingest.order import spread_order
 from phototag.core.ingest.pairs import Shots, is_companion_path, is_raw_path
 from phototag.core.store import ingest as ingest_sql
 from phototag.core.store.database import Store, is_storable, printable
@@ -86,6 +89,21 @@ class _Candidate:
 
 def _path_of(candidate: _Candidate) -> str:
     return candidate.path
+
+
+# How the changed files of a scan are put in order before they are embedded (order.py).
+Ordering = Callable[[Sequence[_Candidate], Callable[[_Candidate], str]], list[_Candidate]]
+
+
+@dataclass
+class _FolderPass:
+    """One library folder's part of a pass, between its stat and its finish."""
+
+    folder: dict
+    known: dict[str, FileRow]
+    seen: set[str] = field(default_factory=set)
+    changed: list[_Candidate] = field(default_factory=list)
+    paired: list[_Candidate] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -255,8 +273,16 @@ def _carry_examples(store: Store, path: str, image_id: int) -> None:
 class Ingest:
     """One scan of some folders with one encoder."""
 
-    def __init__(self, store: Store, encoder, model_id: int, progress: ProgressCallback | None):
+    def __init__(
+        self,
+        store: Store,
+        encoder,
+        model_id: int,
+        progress: ProgressCallback | None,
+        order: Ordering = spread_order,
+    ):
         self.store = store
+        self.order = order
         self.encoder = encoder
         self.model_id = model_id
         self.progress = progress or (lambda done, total: None)
@@ -291,9 +317,10 @@ class Ingest:
         self._total = sum(len(found) for _, _, found in plan)
         self.report.files = self._total
         self.progress(0, self._total)
-        for folder, paths, found in plan:
-            known = {row.path: row for path in paths for row in self._rows_under(folder, path)}
-            self._update_folder(folder, found, known)
+        passes = [self._stat_folder(folder, paths, found) for folder, paths, found in plan]
+        self._embed_changed(self.order([c for p in passes for c in p.changed], _path_of))
+        for folder_pass in passes:
+            self._finish_folder(folder_pass)
         self._settle_moves()
         return self.report
 
@@ -316,34 +343,39 @@ class Ingest:
         self._done += count
         self.progress(self._done, self._total)
 
-    def _update_folder(self, folder: dict, found: list, known: dict[str, FileRow]) -> None:
-        """Bring the known rows in line with what was found: stat, hash, link, embed, forget.
-        The RAW half of a RAW+JPEG pair waits until its JPEG is in, then shows its photo."""
-        seen: set[str] = set()
-        changed: list[_Candidate] = []
-        paired: list[_Candidate] = []
+    def _stat_folder(self, folder: dict, paths: list[str], found: list) -> _FolderPass:
+        """Stat what was found: the unchanged are done, the changed wait to be embedded with
+        every other folder's (in self.order), a RAW of a RAW+JPEG pair until its JPEG is in."""
+        known = {row.path: row for path in paths for row in self._rows_under(folder, path)}
+        folder_pass = _FolderPass(folder, known)
         for item in found:
             if isinstance(item, tuple):
                 path, reason = item
-                seen.add(str(path))
+                folder_pass.seen.add(str(path))
                 self._record_unreadable(str(path), folder["id"], reason)
                 continue
-            seen.add(str(item))
+            folder_pass.seen.add(str(item))
             candidate = self._stat(item, folder["id"])
             if candidate is None:
                 continue
             if self._is_paired_raw(candidate.path):
-                paired.append(candidate)
+                folder_pass.paired.append(candidate)
             elif self._is_unchanged(candidate, known.get(candidate.path)):
                 self.report.unchanged += 1
                 self._tick()
             else:
-                changed.append(candidate)
-        self._embed_changed(changed)
-        paired += self._raws_left_behind(changed, seen, folder["id"])
-        self._join_pairs(folder, paired, known)
+                folder_pass.changed.append(candidate)
+        return folder_pass
+
+    def _finish_folder(self, folder_pass: _FolderPass) -> None:
+        """Once everything changed is embedded: RAWs join their JPEGs, and files no longer on
+        disk are forgotten (unless the folder went away meanwhile)."""
+        folder, seen = folder_pass.folder, folder_pass.seen
+        left_behind = self._raws_left_behind(folder_pass.changed, seen, folder["id"])
+        paired = folder_pass.paired + left_behind
+        self._join_pairs(folder, paired, folder_pass.known)
         if not self._is_unplugged(folder["id"]):
-            self._forget_vanished(known, seen)
+            self._forget_vanished(folder_pass.known, seen)
 
     def _is_paired_raw(self, path: str) -> bool:
         return is_raw_path(path) and self._shots.companion(path) is not None
@@ -617,10 +649,13 @@ def scan(
     model_id: int,
     folders: Iterable[dict],
     progress: ProgressCallback | None = None,
+    order: Ordering = spread_order,
 ) -> ScanReport:
-    """Bring the library's files and embeddings up to date with what is on disk."""
+    """Bring the library's files and embeddings up to date with what is on disk; what needs
+    embedding is embedded in `order` (by default a spread over every folder, order.py)."""
     folders = list(folders)
-    return update(store, encoder, model_id, folders, [f["path"] for f in folders], progress)
+    paths = [f["path"] for f in folders]
+    return update(store, encoder, model_id, folders, paths, progress, order)
 
 
 def update(
@@ -630,12 +665,13 @@ def update(
     folders: Iterable[dict],
     paths: Iterable[str],
     progress: ProgressCallback | None = None,
+    order: Ordering = spread_order,
 ) -> ScanReport:
     """Bring just these paths up to date: files or folders, present or gone (the watcher's
     entry point). Paths outside the library's folders are ignored; a folder's own path gets
     exactly the full scan of that folder."""
     targets = [os.path.abspath(p) for p in paths]
-    return Ingest(store, encoder, model_id, progress).run(list(folders), targets)
+    return Ingest(store, encoder, model_id, progress, order).run(list(folders), targets)
 
 
 def purge(store: Store, folders: Iterable[dict], dry_run: bool = False) -> PurgeReport:

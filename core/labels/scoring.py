@@ -35,6 +35,7 @@ class EmbeddingMatrix:
         self.image_ids = np.asarray(image_ids, dtype=np.int64)
         self.embeddings = np.ascontiguousarray(embeddings, dtype=np.float32)
         self._row = {int(image_id): row for row, image_id in enumerate(self.image_ids)}
+        self._buffer: np.ndarray | None = None  # the rows' spare room, once rows are appended
 
     @classmethod
     def empty(cls, dims: int) -> EmbeddingMatrix:
@@ -49,6 +50,22 @@ class EmbeddingMatrix:
 
     def row(self, image_id: int) -> int | None:
         return self._row.get(int(image_id))
+
+    def append(self, image_ids: np.ndarray, embeddings: np.ndarray) -> None:
+        """Add rows at the end (photos a running scan embedded since this matrix was loaded).
+        The rows live in a buffer that doubles when full, so a scan's many small additions copy
+        the library a few times in all rather than once each; `embeddings` stays a contiguous
+        view, and arrays handed out before keep the rows they had."""
+        count, added = len(self), len(image_ids)
+        buffer = self._buffer
+        if buffer is None or len(buffer) < count + added:
+            buffer = np.empty((max(2 * count, count + added, 64), self.dims), dtype=np.float32)
+            buffer[:count] = self.embeddings
+            self._buffer = buffer
+        buffer[count : count + added] = embeddings
+        self.embeddings = buffer[: count + added]
+        self.image_ids = np.concatenate([self.image_ids, np.asarray(image_ids, dtype=np.int64)])
+        self._row.update((int(i), count + row) for row, i in enumerate(image_ids))
 
     def rows(self, image_ids) -> np.ndarray:
         """Rows of the given images, skipping any not embedded with this model."""

@@ -273,6 +273,16 @@ def embedded_count(store: Store, model_id: int) -> int:
     ).fetchone()[0]
 
 
+def embedded_ids_above(store: Store, model_id: int, image_id: int) -> list[int]:
+    """Images embedded with the model whose id is above image_id, in id order: a range of the
+    (model_id, image_id) index, so what a scan added to a loaded matrix costs only itself."""
+    rows = store.conn.execute(
+        "SELECT image_id FROM embeddings WHERE model_id = ? AND image_id > ? ORDER BY image_id",
+        (model_id, image_id),
+    )
+    return [row[0] for row in rows]
+
+
 @dataclass(frozen=True)
 class StoredEmbeddings:
     """The model's sound embeddings, by image id, and the ids of rows that are not: a blob of
@@ -291,6 +301,28 @@ def embeddings(store: Store, model: ModelRow) -> StoredEmbeddings:
         "ORDER BY image_id",
         (model["id"],),
     ).fetchall()
+    return _sound(rows, model)
+
+
+# Image ids per query of embeddings_of: well below SQLite's limit on bound parameters.
+IDS_PER_QUERY = 500
+
+
+def embeddings_of(store: Store, model: ModelRow, image_ids: list[int]) -> StoredEmbeddings:
+    """These images' embeddings with the model, by id (those a running scan added since a
+    reader loaded the rest); damaged rows are left out and named."""
+    rows = []
+    for start in range(0, len(image_ids), IDS_PER_QUERY):
+        chunk = image_ids[start : start + IDS_PER_QUERY]
+        rows += store.conn.execute(
+            "SELECT image_id, embedding, length(feature) FROM embeddings WHERE model_id = ? "
+            f"AND image_id IN ({','.join('?' * len(chunk))}) ORDER BY image_id",
+            (model["id"], *chunk),
+        ).fetchall()
+    return _sound(rows, model)
+
+
+def _sound(rows: list, model: ModelRow) -> StoredEmbeddings:
     size, feature_size = 4 * model["embed_dim"], 4 * model["feature_dim"]
     shaped = [
         r for r in rows if isinstance(r[1], bytes) and len(r[1]) == size and r[2] == feature_size
