@@ -1,39 +1,77 @@
-"""`phototag batch` end to end on a real local Ray runtime, started as `--address local` starts
-it (loopback only, no usage statistics), once for the module."""
+"""`phototag batch` end to end on real Ray runtimes: Phototag's own (`--address local`, started
+in this process by the first command, once for the module), a two-node cluster on loopback that
+the command joins as a user's would, and runtimes watched from outside while they run.
+
+Ray is not imported when the module loads: Ray reads RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER once, on
+import, and Phototag sets it before its own import (core/batch/runtime.py). Commands run as
+their own process get an environment without any RAY_ variable the test process has gathered,
+so what keeps them private is what Phototag itself sets.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import importlib.util
+import ipaddress
 import json
+import os
 import re
+import secrets
 import shutil
+import stat
 import subprocess
 import sys
+import tempfile
 import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from tests.e2e.conftest import run_process
+from tests.e2e.conftest import Result
 
-pytest.importorskip("ray", reason="phototag[cluster] is not installed")
+if importlib.util.find_spec("ray") is None:
+    pytest.skip("phototag[cluster] is not installed", allow_module_level=True)
 pq = pytest.importorskip("pyarrow.parquet")
 
 pytestmark = pytest.mark.cluster
 
-LOOPBACK = ("127.0.0.1", "[::1]", "::1", "[::ffff:127.0.0.1]")
+CLI = "from phototag.cli.main import main; main()"
 
 
 @pytest.fixture(scope="module")
 def cluster():
     """Phototag's own local runtime (`--address local`: ray.init with the CPUs of this machine,
-    on 127.0.0.1), started by the first command and shut down after the module. A
-    ray.cluster_utils.Cluster of two loopback nodes was tried first: Ray's driver rewrote the
-    loopback address to this machine's network address and never reached it."""
+    on 127.0.0.1), started by the first command and shut down after the module."""
     yield "local"
     import ray
 
     ray.shutdown()
+
+
+def _user_env(home: Path, **extra: str) -> dict[str, str]:
+    """This test's environment as a fresh user's: its own HOME, no RAY_ variable."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_")}
+    home.mkdir(parents=True, exist_ok=True)
+    return {**env, "HOME": str(home), **extra}
+
+
+def _phototag(*args: object, env: dict[str, str]) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-c", CLI, *map(str, args)],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _finished(process: subprocess.Popen, timeout: float = 600) -> Result:
+    out, err = process.communicate(timeout=timeout)
+    return Result(process.returncode, out, err)
 
 
 @pytest.fixture
@@ -45,31 +83,88 @@ def archive(tmp_path, photo_set) -> Path:
     return root
 
 
-def _listeners() -> list[tuple[str, str]]:
-    """(local address, command line) of every listening TCP socket of a Ray process."""
-    lines = subprocess.run(
-        ["ss", "-ltnpH"], capture_output=True, text=True, check=True
-    ).stdout.splitlines()
-    found = []
-    for line in lines:
-        fields = line.split()
-        for pid in re.findall(r"pid=(\d+)", line):
-            command = _command_line(pid)
-            if "ray" in command:
-                found.append((fields[3], command))
+def _is_loopback(address: str) -> bool:
+    """ss's local address ("127.0.0.1:80", "[::1]:80", "*:80", "[::ffff:127.0.0.1]:80")."""
+    host = address.rsplit(":", 1)[0].strip("[]").split("%")[0]
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return False  # "*": every interface
+    mapped = getattr(ip, "ipv4_mapped", None)
+    return ip.is_loopback or bool(mapped and mapped.is_loopback)
+
+
+def _process_tree(root: int) -> set[int]:
+    """root and every process below it (children of each of their threads)."""
+    found, todo = set(), [root]
+    while todo:
+        pid = todo.pop()
+        found.add(pid)
+        for children in Path(f"/proc/{pid}/task").glob("*/children"):
+            with contextlib.suppress(OSError):  # ended meanwhile
+                todo += [int(child) for child in children.read_text().split()]
     return found
 
 
-def _command_line(pid: str) -> str:
+def _environment_of(pid: int) -> dict[str, str]:
     try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        raw = Path(f"/proc/{pid}/environ").read_bytes()
     except OSError:
-        return ""
+        return {}
+    return dict(
+        item.split("=", 1) for item in raw.decode(errors="replace").split("\0") if "=" in item
+    )
 
 
-def _watch_listeners(stop: threading.Event, seen: list) -> None:
-    while not stop.wait(0.5):
-        seen.extend(_listeners())
+@dataclass
+class Watched:
+    """What the processes of one run showed while it ran."""
+
+    listeners: set[tuple[str, str, int]] = field(default_factory=set)  # (protocol, address, pid)
+    token_modes: dict[str, tuple[int, int]] = field(default_factory=dict)  # token: (file, folder)
+    usage_reports: set[str] = field(default_factory=set)
+    sessions: set[str] = field(default_factory=set)  # Ray's session folders in the token's
+
+    def sample(self, root: int) -> None:
+        tree = _process_tree(root)
+        lines = subprocess.run(
+            ["ss", "-ltnupH"], capture_output=True, text=True, check=True
+        ).stdout.splitlines()
+        for line in lines:
+            fields = line.split()
+            for pid in map(int, re.findall(r"pid=(\d+)", line)):
+                if pid in tree:
+                    self.listeners.add((fields[0], fields[4], pid))
+        for pid in tree:
+            token = _environment_of(pid).get("RAY_AUTH_TOKEN_PATH")
+            if token and token not in self.token_modes:
+                try:
+                    modes = (os.stat(token).st_mode, os.stat(Path(token).parent).st_mode)
+                except OSError:
+                    continue
+                self.token_modes[token] = (stat.S_IMODE(modes[0]), stat.S_IMODE(modes[1]))
+        for token in self.token_modes:
+            sessions = set(Path(token).parent.glob("*/session_2*"))
+            self.sessions |= {str(session) for session in sessions}
+            reports = {session / "usage_stats.json" for session in sessions}  # usage_lib's name
+            self.usage_reports |= {str(report) for report in reports if report.exists()}
+
+
+@contextlib.contextmanager
+def _watching(process: subprocess.Popen) -> Iterator[Watched]:
+    watched, stop = Watched(), threading.Event()
+
+    def watch() -> None:
+        while process.poll() is None and not stop.wait(0.3):
+            watched.sample(process.pid)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        yield watched
+    finally:
+        stop.set()
+        watcher.join()
 
 
 def _rows(path: Path) -> dict[str, dict]:
@@ -120,37 +215,130 @@ def test_batch_embed_equals_a_local_scan_bit_for_bit_and_imports_to_the_same_pre
     assert json.loads(statuses[0].out)["unreadable"] == json.loads(statuses[1].out)["unreadable"]
 
 
-def test_a_local_runtime_listens_on_loopback_only(phototag, library_dir, archive, tmp_path):
-    import ray
+def test_a_local_runtime_listens_on_loopback_only_and_keeps_its_token_private(
+    library_dir, archive, tmp_path
+):
+    """Every listener of every process of the run (the command, the GCS, the raylet, the
+    workers), sampled while it runs; the runtime's token file and folder; no usage report.
+    A usage report, were it on, would be written within a second (its first report waits
+    min(60 s, the interval))."""
+    job, home = tmp_path / "job", tmp_path / "home"
+    prepared = _finished(
+        _phototag("--library", library_dir, "batch", "prepare", job, env=_user_env(home))
+    )
+    assert prepared.code == 0, prepared.err
+    env = _user_env(home, RAY_USAGE_STATS_REPORT_INTERVAL_S="1")
+    command = ["--library", library_dir, "batch", "embed", job, archive, "--out", tmp_path / "out"]
+    process = _phototag(*command, "--address", "local", env=env)
+    with _watching(process) as watched:
+        embedded = _finished(process)
 
-    ray.shutdown()  # the other tests' runtime (this process's) would be seen too
-    job = tmp_path / "job"
+    assert embedded.code == 0, embedded.err
+    pids = {pid for _, _, pid in watched.listeners}
+    assert process.pid in pids, watched.listeners  # the command's own process: the driver
+    assert len(pids) >= 3, watched.listeners  # and at least the GCS and the raylet
+    outside = {(p, address) for p, address, _ in watched.listeners if not _is_loopback(address)}
+    assert not outside, f"Ray listened beyond loopback: {outside}"
+    assert len(watched.token_modes) == 1, watched.token_modes
+    token, (file_mode, folder_mode) = watched.token_modes.popitem()
+    assert (file_mode, folder_mode) == (0o600, 0o700)
+    assert watched.sessions, "Ray's session was not in the token's private folder"
+    assert not Path(token).parent.exists(), "the runtime's folder outlived the command"
+    assert not (home / ".ray").exists()
+    assert not watched.usage_reports
+
+
+def test_a_two_node_cluster_on_loopback_embeds_bit_for_bit_as_a_scan(
+    phototag, library_dir, archive, tmp_path
+):
+    """ray.cluster_utils.Cluster: two nodes of 1 CPU each on 127.0.0.1, in a process of their
+    own, protected by a token as a user's cluster would be; `batch embed --address HOST:PORT`
+    joins it as a user's command would. Every actor of the job ran on one of the two nodes,
+    and both nodes ran one."""
+    job, out, home = tmp_path / "job", tmp_path / "out", tmp_path / "home"
     assert phototag("batch", "prepare", job).code == 0
-    seen: list = []
-    stop = threading.Event()
-    watcher = threading.Thread(target=_watch_listeners, args=(stop, seen))
-    watcher.start()
-    try:
-        # Its own process, as a user runs it: the runtime it starts is the one to watch.
-        embedded = run_process(
+    with _two_nodes(home) as (address, token_env, placed):
+        process = _phototag(
             "--library",
-            str(library_dir),
+            library_dir,
             "batch",
             "embed",
-            str(job),
-            str(archive),
+            job,
+            archive,
             "--address",
-            "local",
+            address,
             "--out",
-            str(tmp_path / "out"),
+            out,
+            "--shard-size",
+            "4",
+            env=_user_env(home, **token_env),
         )
-    finally:
-        stop.set()
-        watcher.join()
+        embedded = _finished(process)
     assert embedded.code == 0, embedded.err
-    assert seen, "no Ray listener was seen while the job ran"
-    outside = {address for address, _ in seen if not address.startswith(LOOPBACK)}
-    assert not outside, f"Ray listened beyond loopback: {outside}"
+    nodes, actor_nodes = placed
+    assert len(nodes) == 2
+    assert sorted(actor_nodes) == sorted(nodes), (nodes, actor_nodes)
+
+    local = tmp_path / "local"
+    assert phototag("folders", "add", archive, library=local).code == 0
+    assert phototag("scan", "--model", "tiny-random", library=local).code == 0
+    assert (
+        phototag("export", "--format", "parquet", tmp_path / "l.parquet", library=local).code == 0
+    )
+    photos = {p: row for p, row in _rows(out).items() if row["error"] is None}
+    local_rows = _rows(tmp_path / "l.parquet")
+    assert set(photos) == set(local_rows)
+    assert all(_vector(photos[p]) == _vector(local_rows[p]) for p in photos)
+
+
+TWO_NODES = """
+import json, sys
+from ray.cluster_utils import Cluster
+
+cluster = Cluster()
+nodes = [cluster.add_node(num_cpus=1, include_dashboard=False, temp_dir=sys.argv[1]) for _ in "ab"]
+print(cluster.address, flush=True)
+sys.stdin.readline()
+actors = cluster.global_state.actor_table(None).values()
+placed = [a["Address"]["NodeID"] for a in actors if "ShardEmbedder" in a["ActorClassName"]]
+print(json.dumps([[node.node_id for node in nodes], placed]), flush=True)
+cluster.shutdown()
+"""
+
+
+@contextlib.contextmanager
+def _two_nodes(home: Path):
+    """Yields (address, the token's environment, placed): after the block, placed holds the
+    two node ids and the node id of each of the job's actors."""
+    folder = Path(tempfile.mkdtemp(prefix="ray-"))  # short: Ray's socket paths go inside
+    token = folder / "token"
+    token.write_text(secrets.token_hex(32))
+    token.chmod(0o600)
+    token_env = {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN_PATH": str(token)}
+    env = _user_env(
+        home, RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER="0", RAY_USAGE_STATS_ENABLED="0", **token_env
+    )
+    nodes = subprocess.Popen(
+        [sys.executable, "-c", TWO_NODES, str(folder / "ray")],
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    placed: list = []
+    try:
+        address = nodes.stdout.readline().strip()
+        assert address, nodes.communicate()
+        yield address, token_env, placed
+        nodes.stdin.write("\n")
+        nodes.stdin.flush()
+        placed.extend(json.loads(nodes.stdout.readline()))
+    finally:
+        if not placed:
+            nodes.kill()
+        nodes.communicate(timeout=120)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def test_a_killed_job_resumes_without_redoing_finished_shards(phototag, cluster, archive, tmp_path):
