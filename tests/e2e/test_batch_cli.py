@@ -18,6 +18,7 @@ import os
 import re
 import secrets
 import shutil
+import signal
 import stat
 import subprocess
 import sys
@@ -59,6 +60,7 @@ def _user_env(home: Path, **extra: str) -> dict[str, str]:
 
 
 def _phototag(*args: object, env: dict[str, str]) -> subprocess.Popen:
+    """The command in a session of its own, so a hung run is killed with all it started."""
     return subprocess.Popen(
         [sys.executable, "-c", CLI, *map(str, args)],
         env=env,
@@ -66,12 +68,23 @@ def _phototag(*args: object, env: dict[str, str]) -> subprocess.Popen:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        start_new_session=True,
     )
 
 
-def _finished(process: subprocess.Popen, timeout: float = 600) -> Result:
-    out, err = process.communicate(timeout=timeout)
+def _finished(process: subprocess.Popen, timeout: float = 300) -> Result:
+    try:
+        out, err = process.communicate(timeout=timeout)
+    finally:
+        _kill_session(process)
     return Result(process.returncode, out, err)
+
+
+def _kill_session(process: subprocess.Popen) -> None:
+    """Whatever of the process's session is still running (nothing, after a clean exit)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.communicate()
 
 
 @pytest.fixture
@@ -325,6 +338,7 @@ def _two_nodes(home: Path):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        start_new_session=True,
     )
     placed: list = []
     try:
@@ -335,9 +349,9 @@ def _two_nodes(home: Path):
         nodes.stdin.flush()
         placed.extend(json.loads(nodes.stdout.readline()))
     finally:
-        if not placed:
-            nodes.kill()
-        nodes.communicate(timeout=120)
+        if placed:
+            nodes.communicate(timeout=120)  # the nodes shut down
+        _kill_session(nodes)
         shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -377,9 +391,11 @@ def test_a_killed_job_resumes_without_redoing_finished_shards(phototag, cluster,
     )
 
 
-def test_a_node_with_other_numerics_is_refused_unless_a_tolerance_is_given(
-    phototag, cluster, archive, tmp_path
+def test_a_node_with_other_numerics_is_refused_in_one_line_unless_a_tolerance_is_given(
+    phototag, library_dir, cluster, archive, tmp_path
 ):
+    """The refusal runs as its own process, so the test sees all a user would: Ray's native
+    logs and its raylet's messages reach the terminal past sys.stderr."""
     job = tmp_path / "job"
     assert phototag("batch", "prepare", job).code == 0
     manifest = json.loads((job / "manifest.json").read_text())
@@ -391,8 +407,20 @@ def test_a_node_with_other_numerics_is_refused_unless_a_tolerance_is_given(
     (job / "manifest.json").write_text(json.dumps(manifest))
     args = ["batch", "embed", job, archive / "red", "--address", cluster]
 
-    refused = phototag(*args, "--out", tmp_path / "refused")
+    refused = _finished(
+        _phototag(
+            "--library",
+            library_dir,
+            *args,
+            "--out",
+            tmp_path / "refused",
+            env=_user_env(tmp_path / "home"),
+        )
+    )
     assert refused.code == 2
+    assert refused.out == ""
+    assert len(refused.err.splitlines()) == 1, refused.err
+    assert refused.err.startswith("phototag: node "), refused.err
     assert "numerics differ" in refused.err
 
     accepted = phototag(*args, "--out", tmp_path / "accepted", "--tolerance", "0.999")
@@ -402,7 +430,9 @@ def test_a_node_with_other_numerics_is_refused_unless_a_tolerance_is_given(
     assert 0.999 <= agreement.pop() < 1.0
 
 
-def test_the_plain_cli_and_the_app_never_import_ray(library_dir):
+def test_the_plain_cli_and_the_app_never_import_ray_or_pandas(library_dir):
+    """Nor pandas, which phototag[cluster] installs and sqlite-utils would import at start."""
+    assert importlib.util.find_spec("pandas"), "the check below would pass for want of pandas"
     code = (
         "import sys\n"
         "from phototag.cli.main import main\n"
@@ -412,6 +442,8 @@ def test_the_plain_cli_and_the_app_never_import_ray(library_dir):
         "except SystemExit as exc:\n"
         "    assert not exc.code, exc.code\n"
         "assert 'ray' not in sys.modules, 'ray was imported'\n"
+        "assert 'pandas' not in sys.modules, 'pandas was imported'\n"
+        "import pandas\n"  # still importable
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
