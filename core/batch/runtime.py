@@ -16,17 +16,25 @@ Measured with Ray 2.60 on a machine with a network address (tests/e2e/test_batch
   session folders 0777) and is removed when the process ends.
 - ray.init switches usage statistics off for a local runtime except on nightly wheels;
   RAY_USAGE_STATS_ENABLED=0 switches them off for those too.
+- Yet the runtime's dashboard process, which without the dashboard runs only the usage
+  statistics module, first asks the cloud metadata services which cloud it runs on (HTTP to
+  169.254.169.254, DNS for metadata.google.internal; seen by strace), whether statistics are on
+  or not. Its requests go through python-requests, which honours HTTP_PROXY: the processes the
+  runtime starts get a proxy on a closed loopback port (NO_PROXY keeps Ray's own loopback
+  traffic direct), so the question never leaves the machine.
 """
 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import logging
 import os
 import secrets
 import shutil
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +49,13 @@ QUIET_ENVIRONMENT = {
 }
 # A runtime or a cluster on this machine's loopback: every address Ray takes is 127.0.0.1.
 LOOPBACK_ENVIRONMENT = {LOOPBACK_VARIABLE: "0"}
+# What the runtime's own processes inherit while ray.init starts them; the driver's
+# environment is restored afterwards. Port 9 (discard) has no listener here.
+NO_INTERNET_ENVIRONMENT = {
+    "HTTP_PROXY": "http://127.0.0.1:9",
+    "HTTPS_PROXY": "http://127.0.0.1:9",
+    "NO_PROXY": "127.0.0.1,localhost,::1",
+}
 TOKEN_FILE = "auth_token"
 RAY_FOLDER = "ray"
 
@@ -68,12 +83,27 @@ def connect(address: str) -> Any:
         options["address"] = address
     ray = _import_ray(is_local(address))
     try:
-        ray.init(**options)
+        with _environment(NO_INTERNET_ENVIRONMENT if address == "local" else {}):
+            ray.init(**options)
     except (ConnectionError, RuntimeError, ValueError) as exc:
         # Ray's messages run on with the tracebacks of its retries: the first line says it.
         reason = str(exc).strip().splitlines()[0]
         raise EnvironmentProblem(f"cannot reach the Ray cluster at {address}: {reason}") from None
     return ray
+
+
+@contextlib.contextmanager
+def _environment(variables: dict[str, str]) -> Iterator[None]:
+    before = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                del os.environ[name]
+            else:
+                os.environ[name] = value
 
 
 def _import_ray(on_loopback: bool) -> Any:

@@ -31,6 +31,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from phototag.core.batch.runtime import (
+    LOOPBACK_ENVIRONMENT,
+    NO_INTERNET_ENVIRONMENT,
+    QUIET_ENVIRONMENT,
+)
 from tests.e2e.conftest import Result
 
 if importlib.util.find_spec("ray") is None:
@@ -60,11 +65,17 @@ def _user_env(home: Path, **extra: str) -> dict[str, str]:
 
 
 def _phototag(*args: object, env: dict[str, str]) -> subprocess.Popen:
-    """The command in a session of its own, so a hung run is killed with all it started."""
+    return _python(CLI, *map(str, args), env=env)
+
+
+def _python(
+    code: str, *args: str, env: dict[str, str], stdin: int = subprocess.DEVNULL
+) -> subprocess.Popen:
+    """Python code in a session of its own, so a hung run is killed with all it started."""
     return subprocess.Popen(
-        [sys.executable, "-c", CLI, *map(str, args)],
+        [sys.executable, "-c", code, *args],
         env=env,
-        stdin=subprocess.DEVNULL,
+        stdin=stdin,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -328,18 +339,11 @@ def _two_nodes(home: Path):
     token.write_text(secrets.token_hex(32))
     token.chmod(0o600)
     token_env = {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN_PATH": str(token)}
-    env = _user_env(
-        home, RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER="0", RAY_USAGE_STATS_ENABLED="0", **token_env
-    )
-    nodes = subprocess.Popen(
-        [sys.executable, "-c", TWO_NODES, str(folder / "ray")],
-        env=env,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
+    # Kept as private as Phototag keeps its own runtime (core/batch/runtime.py): a cluster that
+    # ray.init did not start would also report to Ray that its statistics are off.
+    env = _user_env(home, **LOOPBACK_ENVIRONMENT, **QUIET_ENVIRONMENT, **NO_INTERNET_ENVIRONMENT)
+    env.update(token_env)
+    nodes = _python(TWO_NODES, str(folder / "ray"), env=env, stdin=subprocess.PIPE)
     placed: list = []
     try:
         address = nodes.stdout.readline().strip()
