@@ -28,10 +28,11 @@ from phototag.core.errors import UserError
 # Every CPU taken by actors hangs a dataset silently (ray#44687): each actor asks for this
 # share of a CPU, one actor a CPU, so the dataset's own tasks always find room.
 ACTOR_CPUS = 0.8
-# Ray Data restarts a dead actor by default, and Ray core then logs on every run, natively on the
+# Ray Data restarts a dead actor by default. Ray core then logs on every run, natively on the
 # driver's stderr, that the restart may fail (ray#57733: the arguments Ray Data itself passes are
-# in the object store, ray#53727). A lost node fails the run instead: running the command again
-# resumes from the shards already written.
+# in the object store, ray#53727), and an actor refusing its node's numerics is restarted, its
+# traceback printed by the raylet on the driver's stdout, before the job fails. A lost node
+# fails the run instead: running the command again resumes from the shards already written.
 NO_ACTOR_RESTARTS = 0
 Progress = Callable[[int, int], None]
 

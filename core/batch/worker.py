@@ -75,32 +75,22 @@ class _Stated:
 class ShardEmbedder:
     """A Ray Data actor: loads the job's tower once, checks its numerics, then embeds shards.
 
-    Called with a batch of shards (columns shard, paths, reasons); returns one row a path.
-
-    A refused node raises on its first batch, not in the constructor: an actor that dies while
-    it is created is restarted by Ray, whose raylet then prints the traceback on the driver's
-    stdout (and its core worker a native error line on stderr) beside the one-line refusal."""
+    Called with a batch of shards (columns shard, paths, reasons); returns one row a path."""
 
     def __init__(self, job_root: str, tolerance: float | None = None):
         self.job = jobs.load(Path(job_root))
         self.tower = onnx_tower(self.job.tower_path)
         self.projection = self.job.projection()
         self.recipe = self.job.recipe
-        self.refusal: NumericsDiffer | None = None
-        try:
-            self.agreement = checked_agreement(
-                self.job.fingerprint,
-                jobs.fingerprint_of(self.job.tower_path, self.job.image_size),
-                tolerance,
-            )
-        except NumericsDiffer as refused:
-            self.refusal = refused
+        self.agreement = checked_agreement(
+            self.job.fingerprint,
+            jobs.fingerprint_of(self.job.tower_path, self.job.image_size),
+            tolerance,
+        )
 
     def __call__(self, batch: Any) -> Any:
         import pyarrow as pa
 
-        if self.refusal is not None:
-            raise self.refusal
         rows: list[dict[str, Any]] = []
         for shard, paths, reasons in zip(
             batch.column("shard").to_pylist(),
