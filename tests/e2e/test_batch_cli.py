@@ -451,3 +451,25 @@ def test_the_plain_cli_and_the_app_never_import_ray_or_pandas(library_dir):
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_a_process_that_imported_ray_first_gets_no_local_runtime(tmp_path):
+    """Ray read RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER when it was imported: a runtime started now
+    would listen on every interface, so connect refuses instead, before starting anything."""
+    code = (
+        "import ray\n"
+        "from phototag.core.batch.runtime import connect\n"
+        "from phototag.core.errors import EnvironmentProblem\n"
+        "try:\n"
+        "    connect('local')\n"
+        "except EnvironmentProblem as refused:\n"
+        "    print(refused)\n"
+        "print(ray.is_initialized())\n"
+    )
+    refused = _finished(_python(code, env=_user_env(tmp_path / "home")))
+    assert refused.code == 0, refused.err
+    assert refused.out.splitlines() == [
+        "Ray was imported before phototag could keep it on loopback: set "
+        "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0 before importing ray",
+        "False",
+    ]
