@@ -67,7 +67,7 @@ def is_local(address: str) -> bool:
 
 
 def connect(address: str) -> Any:
-    """`local`: a private runtime on this machine (127.0.0.1 only, no dashboard, no statistics);
+    """`local`: a private runtime on this machine (127.0.0.1 only, no dashboard UI, no statistics);
     `auto`, `HOST:PORT` or `ray://HOST:PORT`: an existing cluster. Returns the ray module."""
     if "ray" in sys.modules and sys.modules["ray"].is_initialized():
         return sys.modules["ray"]
