@@ -364,17 +364,16 @@ def test_a_killed_job_resumes_without_redoing_finished_shards(phototag, cluster,
     assert phototag("batch", "prepare", job).code == 0
     args = ["batch", "embed", str(job), str(archive), "--address", cluster]
     command = [*args, "--out", str(out), "--shard-size", "8"]
-    runner = subprocess.Popen(
-        [sys.executable, "-c", "from phototag.cli.main import main; main()", *command],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    # A killed command cannot remove its runtime's folder: it is made in a temp folder of the
+    # test's own (short: Ray's socket paths go inside).
+    temp = Path(tempfile.mkdtemp(prefix="killed-"))
+    runner = _phototag(*command, env={**os.environ, "TMPDIR": str(temp)})
     try:
         while runner.poll() is None and not list(out.glob("part-*.parquet")):
             threading.Event().wait(0.2)
     finally:
-        runner.kill()
-        runner.wait()
+        _kill_session(runner)
+        shutil.rmtree(temp, ignore_errors=True)
     finished = {p.name: p.stat().st_mtime_ns for p in out.glob("part-*.parquet")}
     assert finished, "the job ended before its first shard was written"
 
