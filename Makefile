@@ -36,11 +36,12 @@ run: $(VENV)/.installed desktop-libs
 
 # Outside tools the tests drive for real: exiftool reads sidecars back (XMP tests), strace sees
 # every socket a process tree opens, native code included (privacy proof); Xvfb, xwininfo and
-# ImageMagick's import run the real app on an X display and photograph it (xcb smoke test).
+# ImageMagick's import run the real app on an X display and photograph it (xcb smoke test);
+# ss lists every listener of a batch job's Ray processes while it runs (tests/e2e/test_batch_cli.py).
 # On a CI machine (root, Debian/Ubuntu) they are installed here; anywhere else the one line says
 # how. To add one: put "command:debian-package" in TEST_TOOLS.
 TEST_TOOLS := exiftool:libimage-exiftool-perl strace:strace Xvfb:xvfb xwininfo:x11-utils \
-  import:imagemagick
+  import:imagemagick ss:iproute2
 # Libraries, not commands, checked with dpkg -s: what Qt's xcb platform plugin links
 # (ldd PySide6/Qt/plugins/platforms/libqxcb.so) and loads (QT_DEBUG_PLUGINS=1). Without them
 # `phototag gui` cannot open a window on X11. Only checked where dpkg exists.

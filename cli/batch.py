@@ -36,7 +36,8 @@ def batch_prepare(ctx: _Context, out_job: str) -> None:
     default="local",
     show_default=True,
     help="local: a private Ray runtime on this machine (loopback only, no usage statistics); "
-    "auto: the cluster this machine belongs to; ray://HOST:PORT: a remote cluster.",
+    "auto: the cluster this machine belongs to; HOST:PORT (the head's GCS) or "
+    "ray://HOST:PORT (Ray Client): a running cluster.",
 )
 @click.option(
     "--out",

@@ -4,6 +4,7 @@ test_privacy_every_process.py). `make test` installs strace (the Makefile's tool
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import signal
@@ -37,6 +38,11 @@ CI_MARKERS = (
 NETWORK_CALLS = ("socket", "connect", "sendto", "sendmsg")
 
 _LINE = re.compile(r"^(\d+) +(.*)$")
+# The address a bind, connect or send names: strace's sin_addr (IPv4) or sin6_addr (IPv6).
+_ADDRESSED = re.compile(r"^(bind|connect|sendto|sendmsg)\(")
+_ADDRESS = re.compile(
+    r'sin_addr=inet_addr\("([^"]+)"\)|inet_pton\(AF_INET6, "([^"]+)", &sin6_addr\)'
+)
 _EXECVE = re.compile(r'execve\("([^"]*)", \[(.*)\], .*\) = 0$')
 
 
@@ -124,6 +130,26 @@ def network_attempts(trace: Path) -> dict[int, list[str]]:
         assert matched, f"a trace line without its pid (was strace run with -f?): {line}"
         found.setdefault(int(matched[1]), []).append(matched[2])
     return found
+
+
+def beyond_loopback(trace: Path) -> dict[int, list[str]]:
+    """Every bind, connect or send naming an internet address other than loopback, by pid:
+    for a process whose sockets stay on this machine (Ray's runtime) that is none. A bind to
+    0.0.0.0 or :: (every interface) counts; so does a UDP connect, which sends nothing yet but
+    is how a program asks the routing table for its network address."""
+    found: dict[int, list[str]] = {}
+    for pid, calls in network_attempts(trace).items():
+        for call in calls:
+            addresses = [v4 or v6 for v4, v6 in _ADDRESS.findall(call)]
+            if _ADDRESSED.match(call) and not (addresses and all(map(_is_loopback, addresses))):
+                found.setdefault(pid, []).append(call)  # an address it cannot read counts too
+    return found
+
+
+def _is_loopback(address: str) -> bool:
+    ip = ipaddress.ip_address(address)
+    mapped = getattr(ip, "ipv4_mapped", None)
+    return ip.is_loopback or bool(mapped and mapped.is_loopback)
 
 
 def programs_started(trace: Path) -> dict[int, list[str]]:

@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import shutil
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,20 +21,19 @@ from typing import Any
 from phototag.core.atomic import replacing
 from phototag.core.batch import job as jobs
 from phototag.core.batch import listing
+from phototag.core.batch.runtime import connect
 from phototag.core.batch.worker import ShardEmbedder, row_schema
-from phototag.core.errors import EnvironmentProblem, UserError
+from phototag.core.errors import UserError
 
 # Every CPU taken by actors hangs a dataset silently (ray#44687): each actor asks for this
 # share of a CPU, one actor a CPU, so the dataset's own tasks always find room.
 ACTOR_CPUS = 0.8
-# A local runtime started by Phototag: loopback listeners only, no usage statistics.
-PRIVATE_RAY_ENVIRONMENT = {
-    "RAY_USAGE_STATS_ENABLED": "0",
-    "RAY_USAGE_STATS_PROMPT_ENABLED": "0",
-    "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",
-    "RAY_DISABLE_DOCKER_CPU_WARNING": "1",
-}
-
+# Ray Data restarts a dead actor by default. Ray core then logs on every run, natively on the
+# driver's stderr, that the restart may fail (ray#57733: the arguments Ray Data itself passes are
+# in the object store, ray#53727), and an actor refusing its node's numerics is restarted, its
+# traceback printed by the raylet on the driver's stdout, before the job fails. A lost node
+# fails the run instead: running the command again resumes from the shards already written.
+NO_ACTOR_RESTARTS = 0
 Progress = Callable[[int, int], None]
 
 
@@ -49,41 +49,6 @@ class EmbedReport:
 
 def part_path(out: Path, shard: int) -> Path:
     return out / f"part-{shard:05d}.parquet"
-
-
-def connect(address: str) -> Any:
-    """`local`: a private runtime on this machine (127.0.0.1, no dashboard, no statistics);
-    `auto` or `ray://host:port`: an existing cluster."""
-    os.environ.update(PRIVATE_RAY_ENVIRONMENT)
-    try:
-        import ray
-    except ImportError:
-        raise EnvironmentProblem(
-            "phototag batch needs Ray: pip install 'phototag[cluster]'"
-        ) from None
-    if ray.is_initialized():
-        return ray
-    options: dict[str, Any] = {"log_to_driver": False}
-    if address == "local":
-        # address="local" starts a runtime of its own even when `ray start` left a cluster's
-        # address on this machine (/tmp/ray/ray_current_cluster), which ray.init would join.
-        options.update(
-            address="local",
-            _node_ip_address="127.0.0.1",
-            num_cpus=os.cpu_count() or 1,
-            include_dashboard=False,
-        )
-    else:
-        options["address"] = address
-        if address.split("//")[-1].startswith(("127.", "localhost")):
-            # A cluster on loopback: the driver must say it is on loopback too, or Ray takes
-            # this machine's network address for it and looks for the cluster there.
-            options["_node_ip_address"] = "127.0.0.1"
-    try:
-        ray.init(**options, logging_level=logging.ERROR)
-    except (ConnectionError, RuntimeError, ValueError) as exc:
-        raise EnvironmentProblem(f"cannot reach the Ray cluster at {address}: {exc}") from None
-    return ray
 
 
 def embed(
@@ -127,14 +92,18 @@ def _run(ray, job, shards, todo, out, tolerance, report, progress) -> None:
     ]
     actors = max(1, min(len(items), int(ray.cluster_resources().get("CPU", 1))))
     _quiet(ray)
-    dataset = ray.data.from_items(items, override_num_blocks=len(items)).map_batches(
-        ShardEmbedder,
-        fn_constructor_kwargs={"job_root": str(job.root.resolve()), "tolerance": tolerance},
-        batch_size=1,
-        batch_format="pyarrow",
-        compute=ray.data.ActorPoolStrategy(size=actors),
-        num_cpus=ACTOR_CPUS,
-    )
+    with warnings.catch_warnings():
+        # Ray 2.60 takes max_restarts only among the `ray_remote_args` it deprecates.
+        warnings.filterwarnings("ignore", "`ray_remote_args` is deprecated", DeprecationWarning)
+        dataset = ray.data.from_items(items, override_num_blocks=len(items)).map_batches(
+            ShardEmbedder,
+            fn_constructor_kwargs={"job_root": str(job.root.resolve()), "tolerance": tolerance},
+            batch_size=1,
+            batch_format="pyarrow",
+            compute=ray.data.ActorPoolStrategy(size=actors),
+            num_cpus=ACTOR_CPUS,
+            max_restarts=NO_ACTOR_RESTARTS,
+        )
     total = sum(len(shards[i]) for i in todo)
     pending: dict[int, list[Any]] = {}
     done = 0
@@ -154,13 +123,14 @@ def _run(ray, job, shards, todo, out, tolerance, report, progress) -> None:
 
 
 def _quiet(ray) -> None:
-    """The command prints its own progress bar and one summary line; Ray Data's progress
-    logs and bars would bury them."""
+    """The command prints its own progress bar and one summary line, or its one-line error;
+    Ray Data's progress bars and its logs, which print the full traceback of a refused node at
+    ERROR, would bury them."""
     context = ray.data.DataContext.get_current()
     context.enable_progress_bars = False
     context.print_on_execution_start = False
     for name in ("ray", "ray.data"):
-        logging.getLogger(name).setLevel(logging.ERROR)
+        logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
 def _batches(ray, dataset):

@@ -10,8 +10,10 @@ that worker, and not its parent, so it is known to see beyond the process it sta
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -22,6 +24,7 @@ from tests.photos import write_photo
 from tests.strace import (
     NETWORK_CALLS,
     PHOTOTAG,
+    beyond_loopback,
     find_strace,
     network_attempts,
     private_env,
@@ -30,6 +33,7 @@ from tests.strace import (
 )
 
 SYSCALLS = (*NETWORK_CALLS, "execve")
+WITH_BIND = (*SYSCALLS, "bind")  # a listener's address: for the loopback proof
 
 SPAWNED_WORKER_CONNECTS = """
 import multiprocessing, os, socket
@@ -54,8 +58,14 @@ def strace() -> str:
     return find_strace()
 
 
-def _run(strace: str, trace: Path, argv: list[str], env: dict[str, str]) -> tuple[str, str]:
-    process = traced(strace, trace, argv, env, SYSCALLS)
+def _run(
+    strace: str,
+    trace: Path,
+    argv: list[str],
+    env: dict[str, str],
+    syscalls: tuple[str, ...] = SYSCALLS,
+) -> tuple[str, str]:
+    process = traced(strace, trace, argv, env, syscalls)
     out, err = process.communicate(timeout=600)
     assert process.returncode == 0, (argv, out, err)
     return out, err
@@ -164,3 +174,67 @@ def test_every_command_in_every_process_opens_no_internet_socket(strace, tmp_pat
     exiftool = Path(shutil.which("exiftool") or "exiftool").name
     for key in ("export --format xmp --embed", "import-keywords --from embedded"):
         assert any(Path(argv[0]).name == exiftool for argv in spawned[key] if argv), key
+
+
+LOOPBACK_AND_BEYOND = """
+import socket
+
+for family, host in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")):
+    with socket.socket(family, socket.SOCK_DGRAM) as probe:
+        probe.connect((host, 9))
+with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+    probe.connect(("192.0.2.1", 9))  # the way a program learns its network address
+with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as listener:
+    listener.bind(("127.0.0.1", 0))
+with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as listener:
+    listener.bind(("0.0.0.0", 0))
+"""
+
+
+def test_the_loopback_proof_flags_only_what_leaves_loopback(strace, tmp_path):
+    env = private_env(tmp_path / "home")
+    trace = tmp_path / "control.txt"
+
+    _run(strace, trace, [sys.executable, "-c", LOOPBACK_AND_BEYOND], env, WITH_BIND)
+
+    flagged = [call for calls in beyond_loopback(trace).values() for call in calls]
+    assert [call.split("(")[0] for call in flagged] == ["connect", "bind"], flagged
+    assert "192.0.2.1" in flagged[0]
+    assert "0.0.0.0" in flagged[1]
+
+
+@pytest.mark.cluster
+def test_batch_on_a_local_runtime_stays_on_loopback_in_every_process(strace, tmp_path):
+    """`batch prepare` and `batch import` open no internet socket; `batch embed --address
+    local` starts Ray (the GCS, the raylet, workers), whose processes talk over 127.0.0.1 only:
+    no bind, connect or send beyond loopback, usage reports due within a second included.
+    The command's environment holds no RAY_ variable: what keeps it private is Phototag's."""
+    if importlib.util.find_spec("ray") is None:  # not imported here: see test_batch_cli.py
+        pytest.skip("phototag[cluster] is not installed")
+    env = {k: v for k, v in private_env(tmp_path / "home").items() if not k.startswith("RAY_")}
+    photos = tmp_path / "photos"
+    for index in range(3):
+        write_photo(photos / f"r{index}.jpg", ["red"], seed=index)
+    archive = tmp_path / "archive"
+    write_photo(archive / "new.jpg", ["blue"], seed=7)
+    base = [str(PHOTOTAG), "--library", str(tmp_path / "library")]
+    for command in (["folders", "add", str(photos)], ["scan", "--model", "tiny-random"]):
+        assert subprocess.run(base + command, env=env, capture_output=True).returncode == 0
+    job, out = str(tmp_path / "job"), str(tmp_path / "out")
+    traces = tmp_path / "traces"
+    traces.mkdir()
+
+    _run(strace, traces / "prepare.txt", [*base, "batch", "prepare", job], env)
+    embed = [*base, "batch", "embed", job, str(archive), "--address", "local", "--out", out]
+    usage_due = {**env, "RAY_USAGE_STATS_REPORT_INTERVAL_S": "1"}
+    _run(strace, traces / "embed.txt", embed, usage_due, WITH_BIND)
+    _run(strace, traces / "import.txt", [*base, "batch", "import", out], env)
+
+    assert network_attempts(traces / "prepare.txt") == {}
+    assert network_attempts(traces / "import.txt") == {}
+    assert beyond_loopback(traces / "embed.txt") == {}
+    # The trace followed Ray's own processes, and saw their loopback traffic.
+    started = [Path(argv[0]).name for argv in programs_started(traces / "embed.txt").values()]
+    assert {"gcs_server", "raylet"} <= set(started), started
+    calls = [c for cs in network_attempts(traces / "embed.txt").values() for c in cs]
+    assert any(c.startswith("connect(") and "127.0.0.1" in c for c in calls)
