@@ -128,6 +128,22 @@ def _import_ray(on_loopback: bool) -> Any:
     return ray
 
 
+# Ray's longest socket path below its temp folder: session_<date>_<time>_<pid>/sockets/plasma_store
+# (63 bytes with a 7-digit pid); a socket path longer than 107 bytes cannot be bound.
+_RAY_SOCKET_SUFFIX = 63
+_SOCKET_PATH_MAX = 107
+_OUR_FOLDERS = len("/phototag-ray-XXXXXXXX/") + len(RAY_FOLDER)
+
+
+def _short_temp_base() -> str:
+    """The system temp folder ($TMPDIR), or /tmp when $TMPDIR is too long for Ray's sockets:
+    a long TMPDIR made `batch embed` fail inside Ray with a traceback."""
+    for base in (tempfile.gettempdir(), "/tmp"):
+        if len(base) + _OUR_FOLDERS + 1 + _RAY_SOCKET_SUFFIX <= _SOCKET_PATH_MAX:
+            return base
+    raise EnvironmentProblem("no temp folder short enough for Ray's sockets: set TMPDIR=/tmp")
+
+
 def _private_folder() -> Path:
     """Ray's temp folder for the runtime, inside a 0700 folder that holds its 0600 token too
     (Ray makes its own temp folder 0777); both removed at exit.
@@ -135,7 +151,7 @@ def _private_folder() -> Path:
     Kept short under the system temp folder: Ray's socket paths inside it must fit in 107
     bytes. Registered before ray.init, so its removal runs after Ray's own exit handler has
     stopped the runtime."""
-    folder = Path(tempfile.mkdtemp(prefix="phototag-ray-"))
+    folder = Path(tempfile.mkdtemp(prefix="phototag-ray-", dir=_short_temp_base()))
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
     token = folder / TOKEN_FILE
     descriptor = os.open(token, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -370,7 +370,7 @@ def test_a_killed_job_resumes_without_redoing_finished_shards(phototag, cluster,
     command = [*args, "--out", str(out), "--shard-size", "8"]
     # A killed command cannot remove its runtime's folder: it is made in a temp folder of the
     # test's own (short: Ray's socket paths go inside).
-    temp = Path(tempfile.mkdtemp(prefix="killed-"))
+    temp = Path(tempfile.mkdtemp(prefix="k-"))
     runner = _phototag(*command, env={**os.environ, "TMPDIR": str(temp)})
     try:
         while runner.poll() is None and not list(out.glob("part-*.parquet")):
