@@ -119,7 +119,7 @@ class ModelControls(QObject):
     def _fill_methods(self, menu: QMenu, current: str | None, inherit: str | None, choose) -> None:
         menu.clear()
         group = QActionGroup(menu)
-        entries = [(None, inherit, "")] if inherit else []
+        entries: list[tuple[str | None, str, str]] = [(None, inherit, "")] if inherit else []
         methods = {} if self.contents is None else self.contents.methods
         entries += [(name, name, summary) for name, summary in methods.items()]
         for name, title, summary in entries:

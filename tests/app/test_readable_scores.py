@@ -124,6 +124,7 @@ def test_a_rejection_is_listed_in_the_details_pane_and_withdrawing_it_is_undoabl
     qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
     window.grid.setFocus()
     QTest.keyClick(window.grid, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    settle(window)
     assert [(label.name, label.state) for label in window.library.photo(target).labels] == [
         ("red", "rejected")
     ]
