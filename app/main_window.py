@@ -314,11 +314,12 @@ class MainWindow(QMainWindow):
         self.model_controls.started.connect(self._stop_watching)
         self.model_controls.finished.connect(self._model_changed)
         self.model_controls.failed.connect(self._worker_failed)
-        self.undo_controls.reversed.connect(self._reversed)
+        self.undo_controls.reversed.connect(self.notify)
 
     # ----- refreshing -----------------------------------------------------------------------
-    # Every read and write of the Library runs on the library thread (app/library_thread.py):
-    # a refresh asks for a snapshot of what the widgets show, and _show fills them from it.
+    # Every write to the Library, and every read a view needs, runs on the library thread
+    # (app/library_thread.py): a refresh asks for a snapshot of what the widgets show, a change
+    # makes its write and reads the snapshot in the same job, and _show fills the widgets.
 
     def refresh_all(self, reload: bool = False) -> None:
         """Everything from the library: sidebar, menus, grid, details, status; `reload` first
@@ -432,10 +433,6 @@ class MainWindow(QMainWindow):
             self.sidebar.blockSignals(True)  # the view is open already
             self.sidebar.select(self.view.kind, self.view.key)
             self.sidebar.blockSignals(False)
-
-    def _reversed(self, message: str) -> None:
-        """After an undo or a redo: labels may have come back, gone or changed names."""
-        self.notify(message)
 
     def refresh_albums(self) -> None:
         """The sidebar's smart albums with their live counts."""

@@ -68,6 +68,39 @@ def test_a_decision_and_the_view_it_leaves_are_read_off_the_gui_thread(
     assert {model.index(model.row_of(path)).data(Role.MARK) for path in red} == {"confirmed"}
 
 
+def test_every_kind_of_decision_leaves_the_gui_thread_free_of_library_calls(
+    qtbot, open_window, library_dir, photo_set, library_calls
+):
+    _, made = photo_set
+    window = open_window(library_dir)
+    window.tag_paths("red", made["red"][:3])
+    settle(window)
+    window.sidebar.select("label", "red")
+    victim = shown_paths(window)[0]
+    calls, recording = library_calls
+    steps = {
+        "reject": lambda: (
+            select_paths(window, [victim]),
+            menu_bar_action(window, "Edit", "Reject").trigger(),
+        ),
+        "set_threshold": lambda: window.header.review.slider.setValue(1),
+        "undo": lambda: window.undo_controls.undo_action.trigger(),
+        "redo": lambda: window.undo_controls.redo_action.trigger(),
+        "untag": lambda: window._decide("untag", "red", [str(made["red"][0])]),
+    }
+    for verb, step in steps.items():
+        settle(window)
+        calls.clear()
+        recording.set()
+        step()
+        qtbot.waitUntil(lambda v=verb: any(name == v for name, _ in calls))  # the slider waits
+        settle(window)
+        recording.clear()
+        assert (verb, False) in calls, f"{verb} was not made on the library thread: {calls}"
+        on_gui_thread = [name for name, gui in calls if gui]
+        assert not on_gui_thread, f"{verb}: the GUI thread called the Library: {on_gui_thread}"
+
+
 def test_two_quick_decisions_are_made_and_shown_in_the_order_they_were_asked(
     qtbot, open_window, library_dir, photo_set, library_calls
 ):
