@@ -20,6 +20,7 @@ def test_search_by_text_returns_ranked_results_and_combines_with_labels(
     qtbot.keyClicks(window.search_box, "a red photo")
     qtbot.keyClick(window.search_box, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: window.query is not None, timeout=30_000)
+    settle(window)  # the results, ranked on the library thread, are shown
 
     results = window.photo_model.photos()
     assert results
