@@ -10,11 +10,12 @@ the GUI thread, which only fills widgets. A job's error reaches `notify` as one 
 
 The window's Library has one SQLite connection and one in-memory label state; neither may be
 used from two threads at once. Every job holds `lock` while it runs, and the GUI thread reads
-the Library only through `library`, a view of it that takes the same lock for each call. Those
-reads are kept on the GUI thread because their answer is needed before the next paint (a menu
-filling itself as it opens, the header's album query) and each is one short query; while a job
-runs, such a read waits for it, so everything slow (decisions, rescoring, the grid's photos, a
-photo's details) goes through `run` instead.
+the Library only through `library`, a view of it that takes the same lock for each call. The
+reads left there are a few whose answer a dialog needs at once, each one short query: an
+album's query when it opens or is edited, the album texts the model has not read yet, the
+sidecar setting when the window is built, and remembering a text the model has read. While a
+job runs such a read waits for it, so everything slow (decisions, rescoring, the grid's photos,
+a photo's details, the sidebar and the menus' contents) goes through `run` instead.
 
 Measured with bench/responsiveness.py (100k photos, 50 labels, load average 13-15 on 2 cores):
 a tag froze the window for the whole decision and refresh before (worst frame 6.5 s); now the
