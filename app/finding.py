@@ -1,11 +1,11 @@
 """Finding photos in the window: more like this, smart albums in the sidebar, and the offer to
 name a group of look-alike unlabelled photos.
 
-The window owns the views; FindingControls fills the ones it adds ("similar", "album",
-"group") and runs what is slow off the GUI thread through app/tasks.py: discovering groups
-(HDBSCAN over the library, seconds) and embedding an album's texts (the model) each run as a
-task on a Library of their own. Ranking by similarity is one matrix product over the embeddings
-the window's Library holds already, as the search box's is.
+The window owns the views ("similar", "album", "group" among them; their photos are read with
+the rest of a view, app/view_snapshot.py) and FindingControls runs what is slow off the GUI
+thread through app/tasks.py: discovering groups (HDBSCAN over the library, seconds) and
+embedding an album's texts (the model) each run as a task on a Library of their own; saving or
+removing an album goes through the window's `change`, on the library thread.
 """
 
 from __future__ import annotations
@@ -29,26 +29,29 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from phototag.app.library_thread import Change
 from phototag.app.style import icon
 from phototag.app.tasks import Task, run_task
 from phototag.app.text import count
 from phototag.app.workers import failure
 from phototag.core import Library, PhotoGroup, PhotoRef, PhototagError, quote_label
 
-FOUND_KINDS = ("similar", "album", "group")
 QUERY_HELP = (
     'Labels with AND, OR, NOT and ( ), "quoted" when they have spaces; confirmed:Rex, '
     'text:"dog on a sofa", folder:~/Pictures, taken:2023-06..2023-08, unlabelled'
 )
 
-Marks = dict[str, tuple[str, float | None]]
+
+Answer = Callable[[str | None], None]  # the album's problem, or None once it is saved
 
 
 class AlbumDialog(QDialog):
-    """Name and query of a smart album; `save(name, query)` returns an error or None, and
-    the dialog stays open on an error, showing it under the query."""
+    """Name and query of a smart album; `save(name, query, answer)` answers with an error or
+    None, and the dialog stays open on an error, showing it under the query."""
 
-    def __init__(self, parent: QWidget, save: Callable[[str, str], str | None], name="", query=""):
+    def __init__(
+        self, parent: QWidget, save: Callable[[str, str, Answer], None], name="", query=""
+    ):
         super().__init__(parent)
         self.setObjectName("albumDialog")
         self.setWindowTitle("Smart album")
@@ -83,7 +86,9 @@ class AlbumDialog(QDialog):
         layout.addWidget(buttons)
 
     def _try_save(self) -> None:
-        problem = self._save(self.name.text(), self.query.text())
+        self._save(self.name.text(), self.query.text(), self._answered)
+
+    def _answered(self, problem: str | None) -> None:
         if problem is None:
             self.accept()
             return
@@ -154,23 +159,23 @@ class GroupOffer(QFrame):
 
 
 class FindingControls(QObject):
-    """Actions, views and tasks of finding. The window gives `open_view(kind, key, paths)`,
-    which switches its view, `refresh_albums()`, which refills the sidebar's albums, and
-    `notify(message)` for the status bar."""
+    """Actions, views and tasks of finding. The window gives its `library` (for the GUI
+    thread's short reads, app/library_thread.py), `open_view(kind, key, paths)`, which
+    switches its view, `change`, its one way to write, and `notify(message)`."""
 
     def __init__(
         self,
         library: Library,
         parent: QWidget,
         open_view: Callable[[str, str | None, tuple[str, ...]], None],
-        refresh_albums: Callable[[], None],
+        change: Change,
         notify: Callable[[str], None],
     ):
         super().__init__(parent)
         self.library = library
         self._parent = parent
         self._open_view = open_view
-        self._refresh_albums = refresh_albums
+        self._change = change
         self._notify = notify
         self.groups: list[PhotoGroup] = []
         self.group_at = 0
@@ -190,28 +195,18 @@ class FindingControls(QObject):
 
     # ----- views --------------------------------------------------------------------------
 
-    def photos(
-        self, kind: str, key: str | None, paths: tuple[str, ...], filters: tuple[list, list]
-    ) -> tuple[list[PhotoRef], Marks]:
-        """What a finding view shows, with each photo's similarity as its mark."""
-        all_of, any_of = filters
-        if kind == "similar":
-            found = self.library.similar(paths, all_of=all_of, any_of=any_of)
-        elif kind == "album":
-            found = self.library.album_photos(key or "", embed=False)
-        else:
-            found = self._group_photos(paths)
-        return found, {p.path: ("near", p.score) for p in found if p.score is not None}
-
-    def _group_photos(self, paths: tuple[str, ...]) -> list[PhotoRef]:
+    def group_photos(self, paths: tuple[str, ...]) -> list[PhotoRef]:
+        """The shown group's photos among `paths` (the ones not deselected)."""
         group = self.groups[self.group_at] if self.group_at < len(self.groups) else None
         if group is None:
             return []
         wanted = set(paths)
         return [p for p in group.photos if p.path in wanted]
 
-    def describe(self, kind: str, key: str | None, paths: tuple[str, ...], shown: int):
-        """(title, subtitle, empty title, empty hint) of a finding view."""
+    def describe(
+        self, kind: str, key: str | None, paths: tuple[str, ...], shown: int, query: str = ""
+    ):
+        """(title, subtitle, empty title, empty hint) of a finding view; `query` an album's."""
         if kind == "similar":
             like = Path(paths[0]).name if len(paths) == 1 else count(len(paths), "photo")
             return (
@@ -221,7 +216,6 @@ class FindingControls(QObject):
                 "Clear the label filter, or pick other photos.",
             )
         if kind == "album":
-            query = self._album_query(key)
             return (
                 key or "",
                 f"{shown:,} photos · {query}",
@@ -252,14 +246,6 @@ class FindingControls(QObject):
 
     # ----- smart albums -------------------------------------------------------------------
 
-    def albums(self):
-        """The albums with live counts; an album whose texts are not embedded yet gets its
-        count once a task has embedded them."""
-        missing = self.library.query_texts()
-        if missing:
-            self._embed_texts(missing, self._refresh_albums)
-        return self.library.albums(embed=False)
-
     def open_album(self, name: str) -> None:
         try:
             missing = self.library.query_texts([self.library.album_query(name)])
@@ -268,11 +254,11 @@ class FindingControls(QObject):
             return
         if missing:
             self._notify("Reading the album's words with the model…")
-            self._embed_texts(missing, lambda: self.open_album(name))  # checks again then
+            self.embed_texts(missing, lambda: self.open_album(name))  # checks again then
             return
         self._open_view("album", name, ())
 
-    def _embed_texts(self, texts: list[str], then: Callable[[], None]) -> None:
+    def embed_texts(self, texts: list[str], then: Callable[[], None]) -> None:
         """Embed texts on a task, then call `then` (each caller's, when one task is already
         running: it may carry their texts too, and `then` checks again)."""
         if then not in self._after_texts:
@@ -305,16 +291,14 @@ class FindingControls(QObject):
         self._album_dialog(name, self._album_query(name))
 
     def _album_dialog(self, name: str, query: str) -> None:
-        def save(new_name: str, new_query: str) -> str | None:
-            try:
-                saved = self.library.save_album(new_name, new_query)
-                if name and saved.casefold() != name.casefold():
-                    self.library.remove_album(name)
-            except PhototagError as exc:
-                return str(exc)
-            self._refresh_albums()
-            self.open_album(saved)
-            return None
+        def save(new_name: str, new_query: str, answer: Answer) -> None:
+            def saved(result: tuple[str, str | None]) -> None:
+                saved_name, problem = result
+                answer(problem)
+                if problem is None:
+                    self.open_album(saved_name)
+
+            self._change(lambda library: _save_album(library, name, new_name, new_query), saved)
 
         self.dialog = AlbumDialog(self._parent, save, name, query)
         self.dialog.open()
@@ -378,3 +362,14 @@ class FindingControls(QObject):
         for task in (self.discover_task, self._texts_task):
             if task is not None:
                 task.wait()
+
+
+def _save_album(library: Library, old: str, name: str, query: str) -> tuple[str, str | None]:
+    """(the saved name, None), or ("", the problem the dialog shows); on the library thread."""
+    try:
+        saved = library.save_album(name, query)
+        if old and saved.casefold() != old.casefold():
+            library.remove_album(old)
+    except PhototagError as exc:
+        return "", str(exc)
+    return saved, None

@@ -1,12 +1,16 @@
 """The main window: sidebar | header + grid | details, a tool bar with search, a status bar
 with the scan's progress. It owns the flow between the pieces and talks to the engine only
-through Library; everything slow (the model) runs in app.workers.
+through Library: its own on the library thread (app/library_thread.py), where every decision
+and the snapshot of what it leaves shown (app/view_snapshot.py) are made; everything that runs
+the model on a Library of its own in app.workers.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 from PySide6.QtCore import (
@@ -38,9 +42,10 @@ from PySide6.QtWidgets import (
 
 from phototag.app import dialogs
 from phototag.app.details import DetailsPane
-from phototag.app.finding import FOUND_KINDS, FindingControls
+from phototag.app.finding import FindingControls
 from phototag.app.grid import GAP, THUMBNAIL_CELL, PhotoGrid
 from phototag.app.header import ViewHeader
+from phototag.app.library_thread import LibraryThread
 from phototag.app.model_menu import ModelControls
 from phototag.app.photo_model import PhotoModel
 from phototag.app.problems import ProblemsPanel
@@ -52,6 +57,14 @@ from phototag.app.tasks import Task, TaskCancelled
 from phototag.app.teaching import UndoControls, health_summary
 from phototag.app.text import count
 from phototag.app.thumbnail_loader import ThumbnailLoader
+from phototag.app.view_snapshot import (
+    FOUND_KINDS,
+    LibraryContents,
+    View,
+    ViewRequest,
+    ViewSnapshot,
+    take_snapshot,
+)
 from phototag.app.welcome import WelcomePage
 from phototag.app.workers import (
     FolderWatch,
@@ -64,11 +77,18 @@ from phototag.app.workers import (
 from phototag.core import (
     DEFAULT_MODEL,
     FOLDER_UNAVAILABLE,
+    Album,
+    Coverage,
     DownloadProgress,
+    ExampleChange,
+    Folder,
     LabelHealth,
+    LabelInfo,
     LabelReview,
     Library,
+    ModelInfo,
     ModelSpec,
+    PhotoDetails,
     PhotoRef,
     PhototagError,
     describe_changes,
@@ -78,23 +98,16 @@ from phototag.core import (
 
 LIVE_REFRESH_MS = 2500  # while scanning, new photos appear in the grid this often
 MESSAGE_MS = 10_000
-
-
-@dataclass
-class View:
-    """What the grid shows: the library, a folder, a label's review (one section of it), or
-    a finding view: photos like `paths`, an album, a group of look-alikes (app/finding.py)."""
-
-    kind: str = "all"  # "all" | "folder" | "label" | "similar" | "album" | "group"
-    key: str | None = None
-    section: str = "suggested"
-    paths: tuple[str, ...] = ()
+T = TypeVar("T")
 
 
 class MainWindow(QMainWindow):
     def __init__(self, library: Library, model: str | None = None):
         super().__init__()
-        self.library = library
+        self.library_thread = LibraryThread(library, self.notify, self)
+        self.library = self.library_thread.library  # the GUI thread's few short reads
+        self._contents: LibraryContents | None = None  # as the sidebar last showed it
+        self._requested = 0  # the number of the latest ViewRequest
         self.model_name = model
         self.weights: str | None = None
         self.view = View()
@@ -142,7 +155,7 @@ class MainWindow(QMainWindow):
         column.setSpacing(0)
         column.addWidget(self.header)
         self.finding = FindingControls(
-            self.library, self, self._open_found, self.refresh_albums, self.notify
+            self.library, self, self._open_found, self._change, self.notify
         )
         column.addWidget(self.finding.offer)
         column.addWidget(self.grid, 1)
@@ -161,7 +174,7 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.problems)
         self.problems.hide()
         self.text_encoder = TextEncoder(self.library.root, self)
-        self.undo_controls = UndoControls(self.library, self)
+        self.undo_controls = UndoControls(self._change, self)
 
     def _build_tool_bar(self) -> None:
         bar = QToolBar("Main")
@@ -202,7 +215,7 @@ class MainWindow(QMainWindow):
         self.coverage.setObjectName("coverage")
         self.coverage.hide()
         self.model_controls = ModelControls(
-            self.library, self, scanning=lambda: self.scan_worker is not None
+            self.library.root, self._change, self, scanning=lambda: self.scan_worker is not None
         )
         status.addPermanentWidget(self.meaningless)
         status.addPermanentWidget(self.problems_button)
@@ -306,114 +319,143 @@ class MainWindow(QMainWindow):
         self.model_controls.started.connect(self._stop_watching)
         self.model_controls.finished.connect(self._model_changed)
         self.model_controls.failed.connect(self._worker_failed)
-        self.model_controls.labelsChanged.connect(self.refresh_labels)
-        self.undo_controls.reversed.connect(self._reversed)
-        self.undo_controls.failed.connect(self.notify)
+        self.undo_controls.reversed.connect(self.notify)
 
     # ----- refreshing -----------------------------------------------------------------------
+    # Every write to the Library, and every read a view needs, runs on the library thread
+    # (app/library_thread.py): a refresh asks for a snapshot of what the widgets show, a change
+    # makes its write and reads the snapshot in the same job, and _show fills the widgets.
 
-    def refresh_all(self) -> None:
-        """Everything from the library: sidebar, menus, grid, details, status."""
-        folders = self.library.folders()
-        if not folders:
+    def refresh_all(self, reload: bool = False) -> None:
+        """Everything from the library: sidebar, menus, grid, details, status; `reload` first
+        forgets what the Library holds (another process changed the database)."""
+        self._refresh(contents=True, reload=reload)
+
+    def refresh_view(self, same_view: bool = True, then: Callable[[], None] | None = None) -> None:
+        """Fill the grid for the current view; on the same view keep selection and scroll."""
+        self._refresh(contents=False, same_view=same_view, then=then)
+
+    def _refresh(
+        self,
+        contents: bool,
+        same_view: bool = True,
+        reload: bool = False,
+        then: Callable[[], None] | None = None,
+    ) -> None:
+        request = self._request(contents, reload)
+        self.library_thread.run(
+            lambda library: take_snapshot(library, request),
+            lambda snapshot: self._show(snapshot, same_view, then),
+        )
+
+    def _change(
+        self,
+        change: Callable[[Library], T],
+        then: Callable[[T], None] | None = None,
+        adjust: Callable[[ViewRequest, T], ViewRequest] | None = None,
+    ) -> None:
+        """Make a change to the library and read everything it leaves shown, in one job on
+        the library thread; `adjust` turns the request into the one the change calls for (a
+        renamed label's view), `then(result)` runs once the window shows it."""
+        request = self._request(contents=True)
+
+        def work(library: Library) -> tuple[T, ViewSnapshot]:
+            result = change(library)
+            wanted = request if adjust is None else adjust(request, result)
+            return result, take_snapshot(library, wanted)
+
+        def show(done: tuple[T, ViewSnapshot]) -> None:
+            result, snapshot = done
+            self._show(snapshot, True, None if then is None else lambda: then(result))
+
+        self.library_thread.run(work, show)
+
+    def _request(self, contents: bool, reload: bool = False) -> ViewRequest:
+        """What the grid (and, with `contents`, the rest) should show now: plain values."""
+        self._requested += 1
+        all_of, any_of = self.label_filter.filter_args()
+        group = self.finding.group_photos(self.view.paths) if self.view.kind == "group" else ()
+        return ViewRequest(
+            number=self._requested,
+            view=self.view,
+            focus_label=self.focus_label,
+            query=None if self.query is None else self.query[1],
+            all_of=tuple(all_of),
+            any_of=tuple(any_of),
+            group=tuple(group),
+            contents=contents,
+            reload=reload,
+        )
+
+    def _show(
+        self, snapshot: ViewSnapshot, same_view: bool, then: Callable[[], None] | None
+    ) -> None:
+        """Fill the widgets from a snapshot. Only the latest request's grid is shown: a later
+        one (the user moved on, or decided again) is queued and shows the window as it is."""
+        contents = snapshot.contents
+        if contents is not None:
+            self._show_contents(contents)
+        if snapshot.request.number == self._requested and (contents is None or contents.folders):
+            self._show_view(snapshot, same_view)
+        if then is not None:
+            then()
+
+    def _show_contents(self, contents: LibraryContents) -> None:
+        self._contents = contents
+        if not contents.folders:
             self._show_welcome()
             return
         self.stack.setCurrentWidget(self.splitter)
-        labels = self.library.labels()
-        names = [label.name for label in labels]
-        if self.focus_label not in names:
-            self.focus_label = None
-        if self.view.kind == "label" and self.view.key not in names:
-            self.view = View()
-        self._fill_sidebar(folders, labels)
-        if self.view.kind not in ("similar", "group"):
+        names = [label.name for label in contents.labels]
+        self._health = contents.health
+        self.sidebar.set_contents(
+            sum(f.files for f in contents.folders), contents.folders, contents.labels, self._health
+        )
+        self._show_albums(contents.albums, contents.texts_to_embed)
+        self.undo_controls.update(contents.history)
+        self.details.set_label_names(names)
+        self.label_filter.set_labels(names)
+        self._show_model_note(contents.model)
+        self.model_controls.show(contents)
+
+    def _show_view(self, snapshot: ViewSnapshot, same_view: bool) -> None:
+        self.view = snapshot.view
+        focus = snapshot.request.focus_label
+        contents = snapshot.contents or self._contents
+        known = contents is None or focus in [label.name for label in contents.labels]
+        self.focus_label = focus if known else None
+        self._to_help = snapshot.to_help
+        if snapshot.problem is not None:
+            self.notify(snapshot.problem)
+        selected = set(self.grid.selected_paths()) if same_view else set()
+        scroll = self.grid.verticalScrollBar().value() if same_view else 0
+        self.photo_model.set_photos(snapshot.photos, snapshot.marks)
+        self._restore_selection(selected)
+        self.grid.verticalScrollBar().setValue(scroll)
+        self._show_header(len(snapshot.photos), snapshot.review, snapshot.album_query)
+        self._selection_changed()
+        if snapshot.contents is not None and self.view.kind not in ("similar", "group"):
+            self.sidebar.blockSignals(True)  # the view is open already
             self.sidebar.select(self.view.kind, self.view.key)
-        self.details.set_label_names(names)
-        self.label_filter.set_labels(names)
-        self._show_model_note()
-        self.model_controls.update_actions()
-        self.refresh_view(same_view=True)
-
-    def refresh_labels(self) -> None:
-        """After a decision: label counts and the grid; folders did not change."""
-        folders = self.library.folders()
-        labels = self.library.labels()
-        self._fill_sidebar(folders, labels)
-        names = [label.name for label in labels]
-        self.details.set_label_names(names)
-        self.label_filter.set_labels(names)
-        self.refresh_view(same_view=True)
-
-    def _fill_sidebar(self, folders, labels) -> None:
-        self._health = {h.name: h for h in self.library.label_health()}
-        self.sidebar.set_contents(sum(f.files for f in folders), folders, labels, self._health)
-        self.refresh_albums()
-        self.undo_controls.update()
-
-    def _reversed(self, message: str) -> None:
-        """After an undo or a redo: labels may have come back, gone or changed names."""
-        self.refresh_all()
-        self.notify(message)
+            self.sidebar.blockSignals(False)
 
     def refresh_albums(self) -> None:
         """The sidebar's smart albums with their live counts."""
-        albums = self.finding.albums()
-        if self.view.kind == "album" and self.view.key not in [a.name for a in albums]:
-            self.view = View()
+        self.library_thread.run(
+            lambda library: (library.albums(embed=False), library.query_texts()),
+            lambda found: self._show_albums(*found),
+        )
+
+    def _show_albums(self, albums: list[Album], texts_to_embed: list[str]) -> None:
+        """An album whose texts are not embedded yet gets its count once a task has embedded
+        them; the album shown, once deleted, gives way to All photos."""
+        if texts_to_embed:
+            self.finding.embed_texts(texts_to_embed, self.refresh_albums)
         self.sidebar.set_albums(albums)
+        if self.view.kind == "album" and self.view.key not in [a.name for a in albums]:
+            self._open(View())
 
-    def refresh_view(self, same_view: bool = True) -> None:
-        """Fill the grid for the current view; on the same view keep selection and scroll."""
-        selected = set(self.grid.selected_paths()) if same_view else set()
-        scroll = self.grid.verticalScrollBar().value() if same_view else 0
-        try:
-            photos, marks, review = self._current_photos()
-        except PhototagError as exc:
-            self.notify(str(exc))
-            photos, marks, review = [], {}, None
-        self.photo_model.set_photos(photos, marks)
-        self._restore_selection(selected)
-        self.grid.verticalScrollBar().setValue(scroll)
-        self._show_header(len(photos), review)
-        self._selection_changed()
-
-    def _current_photos(self) -> tuple[list[PhotoRef], dict, LabelReview | None]:
-        folder = self.view.key if self.view.kind == "folder" else None
-        all_of, any_of = self.label_filter.filter_args()
-        if self.query is not None:
-            found = self.library.search(self.query[1], all_of, any_of, folder)
-            return found, self._focus_marks(), None
-        if self.view.kind in FOUND_KINDS:
-            view = self.view
-            found, similarity = self.finding.photos(
-                view.kind, view.key, view.paths, (all_of, any_of)
-            )
-            marks = self._focus_marks() if view.kind == "album" else {}
-            marks.update(similarity)
-            return found, marks, None
-        if self.view.kind == "label":
-            review = self.library.review(self.view.key)
-            self._to_help = [
-                PhotoRef(item.path, item.content_hash, item.score)
-                for item in self.library.help_queue(review.label)
-            ]
-            photos = (
-                self._to_help if self.view.section == "help" else getattr(review, self.view.section)
-            )
-            marks = _marks(review)
-            marks.update({p.path: ("near", p.score) for p in review.near_misses})
-            for photo in self._to_help:  # every photo to decide shows its score
-                marks.setdefault(photo.path, ("near", photo.score))
-            return photos, marks, review
-        return self.library.photos(all_of, any_of, folder), self._focus_marks(), None
-
-    def _focus_marks(self) -> dict[str, tuple[str, float | None]]:
-        """The focused label lights up in every view: its confirmed and suggested photos."""
-        if self.focus_label is None:
-            return {}
-        return _marks(self.library.review(self.focus_label, near_misses=0))
-
-    def _show_header(self, count: int, review: LabelReview | None) -> None:
+    def _show_header(self, count: int, review: LabelReview | None, album_query: str) -> None:
         filters = self.label_filter.describe()
         if self.query is not None:
             title = f"“{self.query[0]}”"
@@ -427,7 +469,7 @@ class MainWindow(QMainWindow):
             subtitle = "" if health is None else health_summary(health)
         elif self.view.kind in FOUND_KINDS:
             title, subtitle, _, _ = self.finding.describe(
-                self.view.kind, self.view.key, self.view.paths, count
+                self.view.kind, self.view.key, self.view.paths, count, album_query
             )
         elif self.view.kind == "folder":
             title = Path(self.view.key).name
@@ -486,20 +528,29 @@ class MainWindow(QMainWindow):
         elif len(paths) > 1:
             self.details.show_many(len(paths))
         else:
-            try:
-                self.details.show_photo(self.library.photo(paths[0]))
-            except PhototagError:
-                self.details.show_nothing()
+            self._show_details(paths[0])
         self.finding.more_like_this_action.setEnabled(bool(paths))
         can_decide = bool(paths) and self._decision_label() is not None
         self.confirm_action.setEnabled(can_decide)
         self.reject_action.setEnabled(can_decide)
 
-    def _show_model_note(self) -> None:
-        info = self.library.model_info()
+    def _show_details(self, path: str) -> None:
+        """One photo's details, read on the library thread; shown if it is still selected."""
+
+        def shown(details: PhotoDetails | None) -> None:
+            if self.grid.selected_paths() != [path]:
+                return
+            if details is None:
+                self.details.show_nothing()
+            else:
+                self.details.show_photo(details)
+
+        self.library_thread.run(lambda library: _details(library, path), shown)
+
+    def _show_model_note(self, info: ModelInfo | None) -> None:
         meaningless = info is not None and info.meaningless
         self.meaningless.setVisible(meaningless)
-        if meaningless:
+        if info is not None and meaningless:
             self.meaningless.setText(f"{info.name}: test model, tags are meaningless")
 
     def notify(self, message: str) -> None:
@@ -507,15 +558,16 @@ class MainWindow(QMainWindow):
 
     # ----- navigation -----------------------------------------------------------------------
 
-    def _open(self, view: View) -> None:
+    def _open(self, view: View, then: Callable[[], None] | None = None) -> None:
         self.view = view
-        self.refresh_view(same_view=False)
+        self.refresh_view(same_view=False, then=then)
 
     def _open_found(self, kind: str, key: str | None, paths: tuple[str, ...]) -> None:
         """A finding view; a group opens with every photo selected, to deselect misfits."""
         self.query = None
         self.search_box.reset()
-        self._open(View(kind, key, paths=paths))
+        view = View(kind, key, paths=paths)
+        self._open(view, then=self.grid.selectAll if kind == "group" else None)
         self.sidebar.blockSignals(True)
         if kind == "album":
             self.sidebar.select(kind, key)
@@ -523,8 +575,6 @@ class MainWindow(QMainWindow):
             self.sidebar.setCurrentItem(None)  # the sidebar has no entry for these views
             self.sidebar.clearSelection()
         self.sidebar.blockSignals(False)
-        if kind == "group":
-            self.grid.selectAll()
 
     def _more_like_selected(self) -> None:
         self.finding.more_like(self.grid.selected_paths())
@@ -534,10 +584,12 @@ class MainWindow(QMainWindow):
         if self.view.kind != "group" or not paths:
             self.notify("Select the photos of the group that belong together first.")
             return
-        self.tag_paths(name, paths)
-        self.finding.named()
-        label = self.focus_label or name
-        self.sidebar.select("label", label)
+
+        def named(change: ExampleChange) -> None:
+            self.finding.named()
+            self.sidebar.select("label", change.label)
+
+        self.tag_paths(name, paths, then=named)
 
     def _open_label(self, name: str) -> None:
         self.focus_label = name
@@ -571,21 +623,25 @@ class MainWindow(QMainWindow):
             return
         self.tag_paths(label, paths)
 
-    def tag_paths(self, label: str, paths: list[str]) -> None:
-        change = self._decide("tag", label, paths)
-        if change is None:
-            return
-        self.focus_label = change.label
-        self.refresh_labels()
-        info = next((i for i in self.library.labels() if i.name == change.label), None)
-        suggested = info.suggested if info else 0
-        created = f"New label {change.label}. " if change.created else ""
-        if change.near_match:
-            created = f"New label {change.label} (did you mean {change.near_match}?). "
-        self.notify(
-            f"{created}Tagged {count(len(paths), 'photo')} as {change.label}: {suggested:,} more "
-            f"suggested. Click {change.label} in the sidebar to review them."
-        )
+    def tag_paths(
+        self, label: str, paths: list[str], then: Callable[[ExampleChange], None] | None = None
+    ) -> None:
+        """Tag on the library thread; the label (as the library names it) is then focused."""
+
+        def tagged(change: ExampleChange) -> None:
+            info = next((i for i in self._labels() if i.name == change.label), None)
+            suggested = info.suggested if info else 0
+            created = f"New label {change.label}. " if change.created else ""
+            if change.near_match:
+                created = f"New label {change.label} (did you mean {change.near_match}?). "
+            self.notify(
+                f"{created}Tagged {count(len(paths), 'photo')} as {change.label}: "
+                f"{suggested:,} more suggested. Click {change.label} in the sidebar to review them."
+            )
+            if then is not None:
+                then(change)
+
+        self._decide("tag", label, paths, tagged, focus=True)
 
     def confirm_selected(self) -> None:
         self._decide_selected("tag")
@@ -602,42 +658,58 @@ class MainWindow(QMainWindow):
         if label is None or not paths:
             self.notify("Select photos, and open a label in the sidebar, to confirm or reject.")
             return
-        if self._decide(verb, label, paths) is not None:
-            self.grid.clearSelection()
-            self.refresh_labels()
-            done = "Confirmed" if verb == "tag" else "Rejected"
-            self.notify(f"{done} {count(len(paths), 'photo')} for {label}.")
+        message = f"{'Confirmed' if verb == 'tag' else 'Rejected'} {count(len(paths), 'photo')}"
+        self.grid.clearSelection()  # at once: the next click starts a new choice
+        self._decide(verb, label, paths, lambda _: self.notify(f"{message} for {label}."))
 
     def _decide_shown(self, label: str, action: str) -> None:
         paths = self.grid.selected_paths()[:1]
         verb = {"confirm": "tag", "reject": "reject", "untag": "untag"}[action]
-        if paths and self._decide(verb, label, paths) is not None:
-            self.refresh_labels()
+        if paths:
+            self._decide(verb, label, paths)
 
-    def _decide(self, verb: str, label: str, paths: list[str]):
-        try:
-            change = getattr(self.library, verb)(label, paths)
-        except PhototagError as exc:
-            self.notify(str(exc))
-            return None
-        if change.sidecars_failed:
-            path, reason = change.sidecars_failed[0]
-            self.notify(f"Could not write the XMP sidecar {path}: {reason}")
-        return change
+    def _decide(
+        self,
+        verb: str,
+        label: str,
+        paths: list[str],
+        then: Callable[[ExampleChange], None] | None = None,
+        focus: bool = False,
+    ) -> None:
+        """tag, reject or untag on the library thread, queued behind any decision in flight;
+        with `focus` the label lights up in every view."""
+
+        def decided(change: ExampleChange) -> None:
+            if change.sidecars_failed:
+                path, reason = change.sidecars_failed[0]
+                self.notify(f"Could not write the XMP sidecar {path}: {reason}")
+            elif then is not None:
+                then(change)
+
+        self._change(
+            lambda library: getattr(library, verb)(label, paths),
+            decided,
+            adjust=(lambda request, change: replace(request, focus_label=change.label))
+            if focus
+            else None,
+        )
+
+    def _labels(self) -> list[LabelInfo]:
+        """The labels as the sidebar last showed them."""
+        return [] if self._contents is None else self._contents.labels
 
     def _sidecars_toggled(self, enabled: bool) -> None:
         """The library writes the sidecars itself (Library.tag), for the GUI and the CLI."""
-        self.library.sidecars_on_confirm = enabled
+        self.library_thread.run(
+            lambda library: setattr(library, "sidecars_on_confirm", enabled), lambda _: None
+        )
 
     def _set_threshold(self, value: float | None) -> None:
-        if self.view.kind != "label":
-            return
-        try:
-            self.library.set_threshold(self.view.key, value)
-        except PhototagError as exc:
-            self.notify(str(exc))
-            return
-        self.refresh_labels()
+        if self.view.kind == "label" and self.view.key is not None:
+            self._change_threshold(self.view.key, value)
+
+    def _change_threshold(self, name: str, value: float | None) -> None:
+        self._change(lambda library: library.set_threshold(name, value))
 
     # ----- search ---------------------------------------------------------------------------
 
@@ -645,7 +717,7 @@ class MainWindow(QMainWindow):
         if not text:
             self.clear_search()
             return
-        if self.library.model_info() is None:
+        if self._contents is None or self._contents.model is None:
             self.notify("Scan some photos first: search looks through scanned photos.")
             return
         self.notify(f"Searching for “{text}”…")
@@ -670,20 +742,28 @@ class MainWindow(QMainWindow):
             self.add_folder(path)
 
     def add_folder(self, path: str) -> None:
-        try:
-            folder, new = self.library.add_folder(path)
-        except PhototagError as exc:
-            self.notify(str(exc))
-            return
-        self.notify(f"Added {folder.path}" if new else f"{folder.path} is already in the library")
-        self.refresh_all()
-        self.sidebar.select("folder", folder.path)
-        self.start_scan()
+        """Add the folder on the library thread, open it, and scan it."""
+
+        def added(result: tuple[Folder, bool]) -> None:
+            folder, new = result
+            known = f"{folder.path} is already in the library"
+            self.notify(f"Added {folder.path}" if new else known)
+            self.start_scan()
+
+        self._change(
+            lambda library: library.add_folder(path),
+            added,
+            adjust=lambda request, result: replace(request, view=View("folder", result[0].path)),
+        )
+
+    def _has_folders(self) -> bool:
+        """As the sidebar last showed the library."""
+        return self._contents is not None and bool(self._contents.folders)
 
     def start_scan(self) -> None:
         if self.scan_worker is not None or self.model_controls.busy:
             return
-        if not self.library.folders():
+        if not self._has_folders():
             self.choose_folder()
             return
         if self.download_worker is not None:  # scanned as soon as the model is here
@@ -743,15 +823,14 @@ class MainWindow(QMainWindow):
         self.progress.finish()
         self.coverage.hide()
         self.scan_action.setEnabled(True)
-        self.library.reload()
-        self.refresh_all()
+        self.refresh_all(reload=True)
         self._update_problems(show_new=True)
         self.notify(message)
         self._start_watching()
 
     def _model_changed(self, message: str) -> None:
         """After a refinement or revert: every embedding and label changed."""
-        self.refresh_all()
+        self.refresh_all(reload=True)
         self.notify(message)
         self._start_watching()
 
@@ -760,9 +839,16 @@ class MainWindow(QMainWindow):
     def _start_watching(self) -> None:
         """Keep the library current while the window is open, once it has a model: photos
         added, changed, moved or deleted in its folders flow in without a scan."""
-        if self.folder_watch is not None or self.scan_worker is not None:
+        if self.folder_watch is None and self.scan_worker is None:
+            self.library_thread.run(
+                lambda library: library.model_info() is not None and bool(library.folders()),
+                self._watch_if_ready,
+            )
+
+    def _watch_if_ready(self, ready: bool) -> None:
+        if not ready or self.folder_watch is not None or self.scan_worker is not None:
             return
-        if self.library.model_info() is None or not self.library.folders():
+        if self.model_controls.busy:  # it starts the watcher again when it ends
             return
         watch = FolderWatch(self.library.root, self)
         watch.changed.connect(self._folders_changed)
@@ -778,8 +864,7 @@ class MainWindow(QMainWindow):
             self.folder_watch = None
 
     def _folders_changed(self, report) -> None:
-        self.library.reload()
-        self.refresh_all()
+        self.refresh_all(reload=True)
         self._update_problems(show_new=True)
         self.notify(f"Folders changed: {describe_changes(report)}.")
 
@@ -797,17 +882,29 @@ class MainWindow(QMainWindow):
     def _refresh_while_scanning(self) -> None:
         """New photos appear as they are read, scored by every label as it stands (labels are
         re-fitted once at the end), so suggestions reach each folder as the scan spreads over
-        them; the status bar says how much of the library the labels have seen."""
-        self.library.take_in_new_photos()
+        them; the status bar says how much of the library the labels have seen. A tick while
+        the last one is still being read or shown is skipped."""
+        if not self.library_thread.idle:
+            return
+        listed = self.progress.listed
+        self.library_thread.run(
+            lambda library: (library.take_in_new_photos(), library.coverage(listed))[1],
+            self._show_coverage,
+        )
         if self.query is None:
-            folders = self.library.folders()
-            self._fill_sidebar(folders, self.library.labels())
-            self.refresh_view(same_view=True)
-        self.coverage.setText(describe_coverage(self.library.coverage(self.progress.listed)))
+            self.refresh_all()
+
+    def _show_coverage(self, coverage: Coverage) -> None:
+        self.coverage.setText(describe_coverage(coverage))
         self.coverage.show()
 
     def _update_problems(self, show_new: bool) -> None:
-        files = self.library.status().unreadable
+        self.library_thread.run(
+            lambda library: library.status().unreadable,
+            lambda files: self._show_unreadable(files, show_new),
+        )
+
+    def _show_unreadable(self, files: list[str], show_new: bool) -> None:
         has_new = self.problems.set_files(files)
         self.problems_button.setVisible(bool(files))
         self.problems_button.setText(f"{len(files)} unreadable")
@@ -852,7 +949,7 @@ class MainWindow(QMainWindow):
         self.weights = path
         if self.welcome is not None:
             self.welcome.set_download_state(f"<b>Using the weights file</b> {path}", busy=False)
-        if self.library.folders():
+        if self._has_folders():
             self.start_scan()
 
     def download_model(self) -> None:
@@ -897,7 +994,7 @@ class MainWindow(QMainWindow):
             )
             self.welcome.download_button.hide()
             self.welcome.choose_button.hide()
-        if self.library.folders():
+        if self._has_folders():
             self.start_scan()
 
     def _download_failed(self, _kind: str, message: str) -> None:
@@ -916,7 +1013,7 @@ class MainWindow(QMainWindow):
             self.notify(message)
 
     def _scan_spec(self) -> ModelSpec:
-        info = self.library.model_info()
+        info = None if self._contents is None else self._contents.model
         return get_spec(self.model_name or (info.name if info else DEFAULT_MODEL))
 
     # ----- menus ----------------------------------------------------------------------------
@@ -928,7 +1025,7 @@ class MainWindow(QMainWindow):
         menu = QMenu(self)
         menu.addAction(self.finding.more_like_this_action)
         tag_menu = menu.addMenu(icon("tag"), "Tag As")
-        for info in self.library.labels():
+        for info in self._labels():
             tag_menu.addAction(info.name, lambda n=info.name: self.tag_paths(n, paths))
         tag_menu.addSeparator()
         tag_menu.addAction("New Label…", self._focus_tag_input)
@@ -955,7 +1052,7 @@ class MainWindow(QMainWindow):
             menu.addAction("Delete Album", lambda: self._delete_album(album))
         elif label is not None:
             menu.addAction("Rename…", lambda: self.rename_label(label))
-            menu.addAction("Automatic Threshold", lambda: self._reset_threshold(label))
+            menu.addAction("Automatic Threshold", lambda: self._change_threshold(label, None))
             menu.addAction(
                 "New Smart Album from Label…", lambda: self.finding.album_from_label(label)
             )
@@ -971,16 +1068,19 @@ class MainWindow(QMainWindow):
 
     def _delete_album(self, name: str) -> None:
         """Only the saved query goes: no photo and no label changes, so no question asked."""
-        self.library.remove_album(name)
-        self.refresh_albums()
-        self.notify(f"Deleted the album {name}; its photos and labels are untouched.")
+        self._change(
+            lambda library: library.remove_album(name),
+            lambda _: self.notify(
+                f"Deleted the album {name}; its photos and labels are untouched."
+            ),
+        )
 
     def _fill_labels_menu(self) -> None:
         self.labels_menu.clear()
         self.labels_menu.addAction(self.finding.new_album_action)
         self.labels_menu.addAction(self.finding.discover_action)
         self.labels_menu.addSeparator()
-        labels = self.library.labels()
+        labels = self._labels()
         if not labels:
             self.labels_menu.addAction("Select photos and type a label to create one").setEnabled(
                 False
@@ -1001,16 +1101,12 @@ class MainWindow(QMainWindow):
         new, ok = QInputDialog.getText(self, "Rename label", f"New name for {name}:", text=name)
         if not ok or not new.strip():
             return
-        try:
-            renamed = self.library.rename_label(name, new)
-        except PhototagError as exc:
-            self.notify(str(exc))
-            return
-        if self.view.kind == "label" and self.view.key == name:
-            self.view = View("label", renamed, self.view.section)
-        if self.focus_label == name:
-            self.focus_label = renamed
-        self.refresh_all()
+
+        def renamed_in(request: ViewRequest, renamed: str) -> ViewRequest:
+            focus = renamed if request.focus_label == name else request.focus_label
+            return replace(request, view=request.view.renamed(name, renamed), focus_label=focus)
+
+        self._change(lambda library: library.rename_label(name, new), adjust=renamed_in)
 
     def delete_label(self, name: str) -> None:
         answer = QMessageBox.question(
@@ -1020,12 +1116,7 @@ class MainWindow(QMainWindow):
             "Your photos are not touched.",
         )
         if answer == QMessageBox.StandardButton.Yes:
-            self.library.remove_label(name)
-            self.refresh_all()
-
-    def _reset_threshold(self, name: str) -> None:
-        self.library.set_threshold(name, None)
-        self.refresh_labels()
+            self._change(lambda library: library.remove_label(name))
 
     def remove_folder(self, path: str) -> None:
         answer = QMessageBox.question(
@@ -1034,13 +1125,16 @@ class MainWindow(QMainWindow):
             f"Stop tracking {path}? The photos stay on disk; your labels are kept.",
         )
         if answer == QMessageBox.StandardButton.Yes:
-            self.library.remove_folder(path)
-            self.library.reload()
-            self.view = View()
-            self.refresh_all()
+
+            def remove(library: Library) -> None:
+                library.remove_folder(path)
+                library.reload()
+
+            self._change(remove, adjust=lambda request, _: replace(request, view=View()))
 
     def show_about(self) -> None:
-        self.about_box = dialogs.show_about(self, self.library.model_info(), str(self.library.root))
+        model = None if self._contents is None else self._contents.model
+        self.about_box = dialogs.show_about(self, model, str(self.library.root))
 
     def _focus_tag_input(self) -> None:
         self.details.tag_input.setFocus()
@@ -1072,7 +1166,9 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
     def shutdown(self) -> None:
-        """Stop every worker: a scan stops between batches and resumes next time."""
+        """Stop every worker: a scan stops between batches and resumes next time; every
+        decision queued on the library thread is still made."""
+        self.library_thread.drain()
         self._stop_watching()
         if self.scan_worker is not None:
             self.scan_worker.cancel()
@@ -1087,12 +1183,9 @@ class MainWindow(QMainWindow):
         self.loader.wait_idle()
 
 
-def _marks(review: LabelReview) -> dict[str, tuple[str, float | None]]:
-    marks: dict[str, tuple[str, float | None]] = {}
-    for mark, photos in (
-        ("suggested", review.suggested),
-        ("rejected", review.rejected),
-        ("confirmed", review.confirmed),
-    ):
-        marks.update({p.path: (mark, p.score) for p in photos})
-    return marks
+def _details(library: Library, path: str) -> PhotoDetails | None:
+    """A photo's details, or None once it is gone from the library."""
+    try:
+        return library.photo(path)
+    except PhototagError:
+        return None

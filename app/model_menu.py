@@ -2,32 +2,37 @@
 
 Refining runs as a task (app/tasks.py) on its own Library, as a scan does; the window pauses its
 folder watcher meanwhile (the `started` signal), so no photo is embedded with a projection that is
-being replaced, and reloads everything when it ends (`finished`).
+being replaced, and reloads everything when it ends (`finished`). A method choice refits labels
+on the library thread, through the window's `change` (app/library_thread.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QActionGroup
-from PySide6.QtWidgets import QApplication, QMenu, QWidget
+from PySide6.QtWidgets import QMenu, QWidget
 
+from phototag.app.library_thread import Change
 from phototag.app.progress import TaskProgress
 from phototag.app.tasks import Task
+from phototag.app.view_snapshot import LibraryContents
 from phototag.app.workers import failure, start_refine
-from phototag.core import Library, PhototagError, ProjectionChange
+from phototag.core import ProjectionChange
 
 
 class ModelControls(QObject):
     started = Signal()
     finished = Signal(str)  # the message for the status bar
     failed = Signal(str, str)  # kind, message
-    labelsChanged = Signal()  # noqa: N815  a method choice refitted labels
 
-    def __init__(self, library: Library, parent: QWidget, scanning: Callable[[], bool]):
+    def __init__(self, root: Path, change: Change, parent: QWidget, scanning: Callable[[], bool]):
         super().__init__(parent)
-        self.library = library
+        self.root = root
+        self._change = change
+        self.contents: LibraryContents | None = None  # as the window last showed the library
         self.scanning = scanning
         self.worker: Task | None = None
         self.progress = TaskProgress()
@@ -46,14 +51,19 @@ class ModelControls(QObject):
     def busy(self) -> bool:
         return self.worker is not None
 
+    def show(self, contents: LibraryContents) -> None:
+        self.contents = contents
+        self.update_actions()
+
     def update_actions(self) -> None:
         """Enable what can run now: refining needs decisions, reverting a refinement."""
-        self._fill_methods(self.method_menu, self.library.method(), None, self.set_method)
-        has_model = self.library.model_info() is not None
-        decided = any(info.confirmed or info.rejected for info in self.library.labels())
-        versions = self.library.refinements() if has_model else []
-        active = next((v for v in versions if v.active), None)
-        base = None if active is None else active.base
+        contents = self.contents
+        if contents is None:
+            return
+        self._fill_methods(self.method_menu, contents.method, None, self.set_method)
+        has_model = contents.model is not None
+        decided = any(info.confirmed or info.rejected for info in contents.labels)
+        base = contents.revert_to
         free = not self.busy and not self.scanning()
         self.refine_action.setEnabled(free and has_model and decided)
         self.revert_action.setEnabled(free and base is not None)
@@ -63,23 +73,29 @@ class ModelControls(QObject):
 
     def add_label_menu(self, menu: QMenu, label: str) -> None:
         """A label's own method, or the library's, in the label's context menu."""
-        info = next((i for i in self.library.labels() if i.name == label), None)
-        if info is None:
+        contents = self.contents
+        info = (
+            None
+            if contents is None
+            else next((i for i in contents.labels if i.name == label), None)
+        )
+        if contents is None or info is None:
             return
         chosen = info.method if info.method_is_own else None
         submenu = menu.addMenu("Method")
         self._fill_methods(
             submenu,
             chosen,
-            f"Library's ({self.library.method()})",
+            f"Library's ({contents.method})",
             lambda name: self.set_label_method(label, name),
         )
 
-    def set_method(self, name: str | None) -> None:
-        self._refitting(lambda: self.library.set_method(name))
+    def set_method(self, name: str) -> None:
+        """Refits every label that follows the library's method, on the library thread."""
+        self._change(lambda library: library.set_method(name), lambda _: None)
 
     def set_label_method(self, label: str, name: str | None) -> None:
-        self._refitting(lambda: self.library.set_label_method(label, name))
+        self._change(lambda library: library.set_label_method(label, name), lambda _: None)
 
     def start(self, revert: bool) -> None:
         if self.busy or self.scanning():
@@ -87,7 +103,7 @@ class ModelControls(QObject):
         self.started.emit()
         self.progress.start("Reverting the model…" if revert else "Refining the model…")
         self.worker = start_refine(
-            self.library.root,
+            self.root,
             revert,
             lambda change, error: self._done(change, error, revert),
             self.progress.update_progress,
@@ -103,8 +119,9 @@ class ModelControls(QObject):
     def _fill_methods(self, menu: QMenu, current: str | None, inherit: str | None, choose) -> None:
         menu.clear()
         group = QActionGroup(menu)
-        entries = [(None, inherit, "")] if inherit else []
-        entries += [(name, name, summary) for name, summary in self.library.methods().items()]
+        entries: list[tuple[str | None, str, str]] = [(None, inherit, "")] if inherit else []
+        methods = {} if self.contents is None else self.contents.methods
+        entries += [(name, name, summary) for name, summary in methods.items()]
         for name, title, summary in entries:
             action = menu.addAction(title, lambda n=name: choose(n))
             action.setCheckable(True)
@@ -113,17 +130,6 @@ class ModelControls(QObject):
             action.setStatusTip(summary)
             group.addAction(action)
         menu.setToolTipsVisible(True)
-
-    def _refitting(self, change) -> None:
-        """Refitting with another method may take a moment: show it, then refresh."""
-        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-        try:
-            change()
-        except PhototagError as exc:
-            self.failed.emit("error", str(exc))
-        finally:
-            QApplication.restoreOverrideCursor()
-        self.labelsChanged.emit()
 
     def _done(self, change: ProjectionChange, error: BaseException | None, revert: bool) -> None:
         if error is None:
@@ -140,8 +146,7 @@ class ModelControls(QObject):
             self.worker.wait()
         self.worker = None
         self.progress.finish()
-        self.library.reload()
-        self.finished.emit(message)
+        self.finished.emit(message)  # the window reloads its Library
         self.update_actions()
 
 

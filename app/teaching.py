@@ -6,19 +6,20 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction, QKeySequence
 
-from phototag.core import LabelHealth, Library, PhototagError
+from phototag.app.library_thread import Change
+from phototag.core import HistoryEntry, LabelHealth, Reversal
 
 
 class UndoControls(QObject):
     """Undo (Ctrl+Z) and Redo (Ctrl+Shift+Z) actions named after the decision they reverse.
+    They reverse through `change` (the window's one way to write, on the library thread);
     `reversed` carries the message to show once the library is back as it was."""
 
     reversed = Signal(str)
-    failed = Signal(str)
 
-    def __init__(self, library: Library, parent=None):
+    def __init__(self, change: Change, parent=None):
         super().__init__(parent)
-        self.library = library
+        self._change = change
         self.undo_action = QAction("&Undo", parent)
         self.undo_action.setShortcut(QKeySequence("Ctrl+Z"))
         self.undo_action.triggered.connect(self.undo)
@@ -26,9 +27,8 @@ class UndoControls(QObject):
         self.redo_action.setShortcut(QKeySequence("Ctrl+Shift+Z"))
         self.redo_action.triggered.connect(self.redo)
 
-    def update(self) -> None:
+    def update(self, entries: list[HistoryEntry]) -> None:
         """Name the actions after what they would reverse; disable one with nothing to do."""
-        entries = self.library.history()
         done = next((e for e in entries if not e.undone), None)
         undone = next((e for e in reversed(entries) if e.undone), None)
         for action, entry, verb in (
@@ -40,22 +40,16 @@ class UndoControls(QObject):
             action.setText(f"&{verb}{described}")
 
     def undo(self) -> None:
-        self._reverse(self.library.undo, "Undid")
+        self._change(lambda library: library.undo(), lambda r: self._reversed(r, "Undid"))
 
     def redo(self) -> None:
-        self._reverse(self.library.redo, "Redid")
+        self._change(lambda library: library.redo(), lambda r: self._reversed(r, "Redid"))
 
-    def _reverse(self, reverse, done: str) -> None:
-        try:
-            reversal = reverse()
-        except PhototagError as exc:
-            self.failed.emit(str(exc))
-            return
+    def _reversed(self, reversal: Reversal, done: str) -> None:
         entry = reversal.entries[0]
         message = f"{done}: {entry.action} {entry.summary}"
         if reversal.sidecars_kept:
             message += f" (kept {len(reversal.sidecars_kept)} sidecar(s) edited since)"
-        self.update()
         self.reversed.emit(message)
 
 

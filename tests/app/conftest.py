@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from phototag.core.library import Library
+from tests.app.helpers import settle
 
 
 @pytest.fixture
@@ -25,6 +26,7 @@ def open_window(qtbot, qapp) -> Iterator[Callable]:
         qtbot.addWidget(window)
         window.show()
         opened.append((window, library))
+        settle(window)
         return window
 
     yield open_

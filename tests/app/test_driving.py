@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 from phototag.app.details import LabelRow
 from phototag.app.sidebar import COUNTS
 from phototag.core.library import Library
-from tests.app.helpers import SCAN_TIMEOUT_MS, select_paths, shown_paths, wait_for_scan
+from tests.app.helpers import SCAN_TIMEOUT_MS, select_paths, settle, shown_paths, wait_for_scan
 from tests.photos import COLOURS, write_photo
 
 TIMEOUT_MS = 60_000
@@ -141,6 +141,7 @@ def unexpected_dialogs_fail(qtbot):
 
 
 def click_sidebar(qtbot, window, kind: str, key: str | None) -> None:
+    settle(window)
     item = window.sidebar.item_for(kind, key)
     assert item is not None, f"no sidebar entry for {kind} {key}"
     rect = window.sidebar.visualItemRect(item)
@@ -148,21 +149,25 @@ def click_sidebar(qtbot, window, kind: str, key: str | None) -> None:
 
 
 def sidebar_counts(window, name: str) -> tuple[int, int]:
+    settle(window)
     item = window.sidebar.item_for("label", name)
     assert item is not None, f"no sidebar entry for {name}"
     return item.data(0, COUNTS)
 
 
 def status_text(window) -> str:
+    settle(window)
     return window.statusBar().currentMessage()
 
 
 # ----- reading the library back ------------------------------------------------------------
 
 
-def decisions(root: Path, label: str) -> tuple[set[str], set[str]]:
-    """(confirmed, rejected) paths of a label, read by a Library of the test's own."""
-    with Library(root) as library:
+def decisions(window, label: str) -> tuple[set[str], set[str]]:
+    """(confirmed, rejected) paths of a label, read by a Library of the test's own once the
+    window's library thread has made every decision asked of it."""
+    settle(window)
+    with Library(window.library.root) as library:
         review = library.review(label)
         return {p.path for p in review.confirmed}, {p.path for p in review.rejected}
 
@@ -207,7 +212,7 @@ def test_confirm_and_reject_from_the_edit_menu(qtbot, open_window, library_dir, 
     assert confirm.isEnabled()
     confirm.trigger()
 
-    confirmed, rejected = decisions(library_dir, "red")
+    confirmed, rejected = decisions(window, "red")
     assert {first, second} <= confirmed
     assert not rejected
     assert sidebar_counts(window, "red")[0] == 5
@@ -216,7 +221,7 @@ def test_confirm_and_reject_from_the_edit_menu(qtbot, open_window, library_dir, 
     select_paths(window, [third])
     menu_bar_action(window, "Edit", "Reject").trigger()
 
-    confirmed, rejected = decisions(library_dir, "red")
+    confirmed, rejected = decisions(window, "red")
     assert rejected == {third}
     assert third not in confirmed
     assert sidebar_counts(window, "red")[0] == 5
@@ -232,14 +237,14 @@ def test_confirm_and_reject_by_their_keyboard_shortcuts(qtbot, open_window, libr
 
     select_paths(window, [first])
     press_shortcut(qtbot, window, menu_bar_action(window, "Edit", "Confirm"))
-    qtbot.waitUntil(lambda: first in decisions(library_dir, "red")[0])
-    assert decisions(library_dir, "red")[1] == set()
+    qtbot.waitUntil(lambda: first in decisions(window, "red")[0])
+    assert decisions(window, "red")[1] == set()
     assert sidebar_counts(window, "red")[0] == 4
 
     select_paths(window, [second])
     press_shortcut(qtbot, window, menu_bar_action(window, "Edit", "Reject"))
-    qtbot.waitUntil(lambda: second in decisions(library_dir, "red")[1])
-    assert second not in decisions(library_dir, "red")[0]
+    qtbot.waitUntil(lambda: second in decisions(window, "red")[1])
+    assert second not in decisions(window, "red")[0]
     assert status_text(window) == "Rejected 1 photo for red."
 
 
@@ -258,11 +263,11 @@ def test_the_photo_context_menu_tags_confirms_and_rejects(
         return context_menu(qtbot, window.grid.viewport(), rect.center())
 
     choose(right_click(first), "Confirm as red")
-    assert first in decisions(library_dir, "red")[0]
+    assert first in decisions(window, "red")[0]
     assert status_text(window) == "Confirmed 1 photo for red."
 
     choose(right_click(second), "Not red (reject)")
-    confirmed, rejected = decisions(library_dir, "red")
+    confirmed, rejected = decisions(window, "red")
     assert rejected == {second}
     assert second not in confirmed
 
@@ -272,7 +277,7 @@ def test_the_photo_context_menu_tags_confirms_and_rejects(
     row = window.photo_model.row_of(blue)
     rect = window.grid.visualRect(window.photo_model.index(row))
     choose(context_menu(qtbot, window.grid.viewport(), rect.center()), "Tag As", "red")
-    assert blue in decisions(library_dir, "red")[0]
+    assert blue in decisions(window, "red")[0]
     assert status_text(window).startswith("Tagged 1 photo as red")
 
 
@@ -296,9 +301,10 @@ def test_untag_in_the_details_pane_withdraws_a_confirmation(
     qtbot.waitUntil(lambda: button("untag red") is not None)
     qtbot.mouseClick(button("untag red"), Qt.MouseButton.LeftButton)
 
-    assert target not in decisions(library_dir, "red")[0]
+    assert target not in decisions(window, "red")[0]
     assert sidebar_counts(window, "red")[0] == 2
     qtbot.waitUntil(lambda: button("confirm red") is not None or button("untag red") is None)
+    settle(window)
     with Library(library_dir) as library:
         assert library.photo(target).labels[0].state != "confirmed"
 
@@ -327,6 +333,7 @@ def test_renaming_choosing_a_method_and_deleting_from_a_labels_context_menu(
     answered = answer_next_dialog(qtbot, rename)
     choose(label_menu("red"), "Rename…")
     assert answered == [True]
+    settle(window)
     with Library(library_dir) as library:
         assert [info.name for info in library.labels()] == ["scarlet"]
         assert library.labels()[0].confirmed == 3
@@ -336,6 +343,7 @@ def test_renaming_choosing_a_method_and_deleting_from_a_labels_context_menu(
     methods = [m for m in window.library.methods() if m != window.library.method()]
     assert methods, "only one labelling method is registered"
     choose(label_menu("scarlet"), "Method", methods[0])
+    settle(window)
     with Library(library_dir) as library:
         info = library.labels()[0]
         assert (info.method, info.method_is_own) == (methods[0], True)
@@ -347,6 +355,7 @@ def test_renaming_choosing_a_method_and_deleting_from_a_labels_context_menu(
     answered = answer_next_dialog(qtbot, say_yes)
     choose(label_menu("scarlet"), "Delete Label…")
     assert answered == [True]
+    settle(window)
     with Library(library_dir) as library:
         assert library.labels() == []
     assert window.sidebar.item_for("label", "scarlet") is None
@@ -375,7 +384,7 @@ def test_refine_and_revert_from_the_model_menu_keep_every_decision(
     qtbot.waitUntil(lambda: not window.model_controls.busy, timeout=TIMEOUT_MS)
     assert status_text(window).startswith("Refined the model (version 1")
     assert _projection_version(library_dir) == 1
-    assert len(decisions(library_dir, "red")[0]) == 3
+    assert len(decisions(window, "red")[0]) == 3
     assert sidebar_counts(window, "red")[0] == 3
 
     revert = menu_bar_action(window, "Model", "Revert Refinement (to version 0)")
@@ -384,7 +393,7 @@ def test_refine_and_revert_from_the_model_menu_keep_every_decision(
     qtbot.waitUntil(lambda: not window.model_controls.busy, timeout=TIMEOUT_MS)
     assert status_text(window).startswith("Reverted the model to version 0")
     assert _projection_version(library_dir) == 0
-    assert len(decisions(library_dir, "red")[0]) == 3
+    assert len(decisions(window, "red")[0]) == 3
     assert not menu_bar_action(window, "Model", "Revert Refinement").isEnabled()
 
 
@@ -437,6 +446,7 @@ def test_no_photo_is_embedded_while_the_scan_is_paused(qtbot, open_window, tmp_p
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *_args: str(folder))
     window = open_window(root)
     menu_bar_action(window, "File", "Add Folder…").trigger()
+    settle(window)  # the folder is added, and its scan started
     pause = window.progress.pause_button
     assert pause.isVisible()
 

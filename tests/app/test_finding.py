@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QDialogButtonBox
 from phototag.app.finding import AlbumDialog
 from phototag.app.sidebar import COUNTS
 from phototag.core.library import Library
-from tests.app.helpers import select_paths, shown_paths
+from tests.app.helpers import select_paths, settle, shown_paths
 from tests.app.test_driving import (
     answer_next_dialog,
     choose,
@@ -36,6 +36,7 @@ def test_more_like_this_from_the_context_menu_shows_the_most_alike_first(
     seed = str(made["green"][0])
     select_paths(window, [seed])
     choose(right_click_photo(qtbot, window, seed), "More Like This")
+    settle(window)
 
     shown = window.photo_model.photos()
     assert shown
@@ -59,6 +60,7 @@ def test_the_details_pane_button_finds_photos_like_the_selection(
     select_paths(window, seeds)
     assert window.details.more_like_this.isVisible()
     qtbot.mouseClick(window.details.more_like_this, Qt.MouseButton.LeftButton)
+    settle(window)
     assert window.view.kind == "similar"
     assert window.header.title.text() == "More like 2 photos"
     assert not set(seeds) & set(shown_paths(window))
@@ -70,7 +72,9 @@ def test_a_smart_album_is_saved_in_its_dialog_and_counts_live_in_the_sidebar(
     _, made = photo_set
     window = open_window(library_dir)
     window.tag_paths("red", made["red"][:3])
+    settle(window)
     window.tag_paths("New York", made["blue"][:3])
+    settle(window)
 
     def fill(dialog, query: str):
         assert isinstance(dialog, AlbumDialog)
@@ -83,6 +87,7 @@ def test_a_smart_album_is_saved_in_its_dialog_and_counts_live_in_the_sidebar(
     answered = answer_next_dialog(qtbot, lambda d: fill(d, 'red AND NOT ("New York"'))
     menu_bar_action(window, "Labels", "New Smart Album…").trigger()
     qtbot.waitUntil(lambda: answered == [True], timeout=TIMEOUT_MS)
+    settle(window)
     dialog = window.finding.dialog
     assert dialog.isVisible()
     assert "is never closed at column 13" in dialog.error.text()
@@ -92,6 +97,7 @@ def test_a_smart_album_is_saved_in_its_dialog_and_counts_live_in_the_sidebar(
     dialog.query.clear()
     qtbot.keyClicks(dialog.query, 'red AND NOT "New York"')
     dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Save).click()
+    settle(window)
     assert not dialog.isVisible()
     with Library(library_dir) as library:
         expected = {p.path for p in library.find('red AND NOT "New York"')}
@@ -103,6 +109,7 @@ def test_a_smart_album_is_saved_in_its_dialog_and_counts_live_in_the_sidebar(
 
     click_sidebar(qtbot, window, "all", None)
     window.tag_paths("New York", made["red"][:1])  # the red photo now carries New York
+    settle(window)
     with Library(library_dir) as library:
         now = {p.path for p in library.find('red AND NOT "New York"')}
     assert now != expected
@@ -113,6 +120,7 @@ def test_a_smart_album_is_saved_in_its_dialog_and_counts_live_in_the_sidebar(
 
     rect = window.sidebar.visualItemRect(window.sidebar.item_for("album", "Red not NY"))
     choose(context_menu(qtbot, window.sidebar.viewport(), rect.center()), "Delete Album")
+    settle(window)
     assert window.sidebar.item_for("album", "Red not NY") is None
     with Library(library_dir) as library:
         assert library.albums() == []
@@ -125,6 +133,7 @@ def test_a_proposed_group_becomes_a_label_of_the_photos_left_selected(
     _, made = photo_set
     window = open_window(library_dir)
     window.tag_paths("red", made["red"][:3])
+    settle(window)
     menu_bar_action(window, "Labels", "Find Groups Worth Naming").trigger()
     qtbot.waitUntil(lambda: window.finding.discover_task is None, timeout=TIMEOUT_MS)
     offer = window.finding.offer
@@ -132,6 +141,7 @@ def test_a_proposed_group_becomes_a_label_of_the_photos_left_selected(
     assert "photos look alike" in offer.text.text()
 
     qtbot.mouseClick(offer.show_button, Qt.MouseButton.LeftButton)
+    settle(window)
     group = shown_paths(window)
     assert len(group) >= 5
     assert set(window.grid.selected_paths()) == set(group)
@@ -141,6 +151,7 @@ def test_a_proposed_group_becomes_a_label_of_the_photos_left_selected(
 
     qtbot.keyClicks(offer.name, "meadow")
     qtbot.mouseClick(offer.create, Qt.MouseButton.LeftButton)
+    settle(window)
     with Library(library_dir) as library:
         confirmed = {p.path for p in library.find("confirmed:meadow")}
     assert confirmed == set(group) - {misfit}
@@ -162,6 +173,7 @@ def test_an_album_that_searches_by_text_is_embedded_off_the_gui_thread_then_show
     menu_bar_action(window, "Labels", "New Smart Album…").trigger()
     qtbot.waitUntil(lambda: answered == [True], timeout=TIMEOUT_MS)
     qtbot.waitUntil(lambda: window.view.kind == "album", timeout=TIMEOUT_MS)
+    settle(window)
     with Library(library_dir) as library:
         expected = library.find('text:"a red photo"')
     assert [(p.path, p.score) for p in window.photo_model.photos()] == [

@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 
 from phototag.app.photo_model import Role
 from phototag.core.interop import xmp
-from tests.app.helpers import select_paths, shown_paths, wait_for_scan
+from tests.app.helpers import select_paths, settle, shown_paths, wait_for_scan
 from tests.photos import write_photo
 from tests.raws import truncate, write_colour_dng
 
@@ -35,6 +35,7 @@ def test_a_pair_is_one_photo_listing_both_files_and_tagged_once(qtbot, open_wind
     truncate(write_colour_dng(folder / "IMG_3.dng", ["green"], 3), 0.5)
     window = open_window(tmp_path / "library")
     window.add_folder(str(folder))
+    settle(window)
     wait_for_scan(qtbot, window)
 
     assert shown_paths(window) == [str(folder / "IMG_1.JPG"), str(folder / "IMG_2.dng")]
@@ -60,6 +61,7 @@ def test_a_raws_thumbnail_is_made_from_its_preview(qtbot, open_window, tmp_path)
     write_colour_dng(folder / "IMG_2.dng", ["blue"], 2, size=(640, 480), orientation=6)
     window = open_window(tmp_path / "library")
     window.add_folder(str(folder))
+    settle(window)
     wait_for_scan(qtbot, window)
     first = window.photo_model.index(0)
     first.data(Role.THUMBNAIL)

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QApplication, QPushButton
 from phototag.app.details import LabelRow
 from phototag.app.photo_model import Role
 from phototag.app.text import percent
-from tests.app.helpers import select_paths, shown_paths
+from tests.app.helpers import select_paths, settle, shown_paths
 
 
 def _badges(window) -> dict[str, str]:
@@ -34,6 +34,7 @@ def _press(qtbot, window, key: Qt.Key) -> None:
     bar.slider.setFocus()
     QTest.keyClick(bar.slider, key)
     qtbot.waitUntil(lambda: _suggested(window) != before)
+    settle(window)
 
 
 def _readout_number(window) -> str:
@@ -45,7 +46,9 @@ def _reviewing_red(open_window, library_dir, photo_set):
     """A window on a fresh library with "red" taught from three photos and its review open."""
     window = open_window(library_dir)
     window.tag_paths("red", photo_set[1]["red"][:3])
+    settle(window)
     window.sidebar.select("label", "red")
+    settle(window)
     return window
 
 
@@ -72,6 +75,7 @@ def test_each_slider_step_is_one_suggestion_and_the_badges_do_not_move(
     QTest.keyClick(bar.slider, Qt.Key.Key_Left)  # left: more
     bar.set_review(window.library.review("red"), "suggested", 0)  # a refresh before the re-score
     qtbot.waitUntil(lambda: _suggested(window) == start + 1)
+    settle(window)
     assert "set by you" in bar.threshold_text.text()
     more = _badges(window)
     assert all(more[path] == before[path] for path in more.keys() & before.keys())
@@ -101,7 +105,9 @@ def test_a_rejection_is_listed_in_the_details_pane_and_withdrawing_it_is_undoabl
     select_paths(window, [target])
     assert not window.details.rejections_header.isVisible()
     window.details.decisionRequested.emit("red", "reject")
+    settle(window)
     window.sidebar.select("all", None)  # the rejected photo left the suggestions
+    settle(window)
     select_paths(window, [target])
     qtbot.waitUntil(lambda: [r.label.name for r in _rejection_rows(window)] == ["red"])
     assert window.details.rejections_header.isVisible()
@@ -109,6 +115,7 @@ def test_a_rejection_is_listed_in_the_details_pane_and_withdrawing_it_is_undoabl
     withdraw = _rejection_rows(window)[0].findChild(QPushButton)
     assert withdraw.text() == "Withdraw"
     QTest.mouseClick(withdraw, Qt.MouseButton.LeftButton)
+    settle(window)
     assert all(label.state != "rejected" for label in window.library.photo(target).labels)
     qtbot.waitUntil(lambda: not _rejection_rows(window))
     assert not window.details.rejections_header.isVisible()
@@ -117,6 +124,7 @@ def test_a_rejection_is_listed_in_the_details_pane_and_withdrawing_it_is_undoabl
     qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
     window.grid.setFocus()
     QTest.keyClick(window.grid, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    settle(window)
     assert [(label.name, label.state) for label in window.library.photo(target).labels] == [
         ("red", "rejected")
     ]

@@ -6,7 +6,7 @@ from PySide6.QtCore import QSettings, Qt
 
 from phototag.app.photo_model import Role
 from phototag.core.library import Library
-from tests.app.helpers import shown_paths, wait_for_scan
+from tests.app.helpers import settle, shown_paths, wait_for_scan
 
 
 def test_search_by_text_returns_ranked_results_and_combines_with_labels(
@@ -15,10 +15,12 @@ def test_search_by_text_returns_ranked_results_and_combines_with_labels(
     _, made = photo_set
     window = open_window(library_dir)
     window.tag_paths("red", made["red"][:3])
+    settle(window)
 
     qtbot.keyClicks(window.search_box, "a red photo")
     qtbot.keyClick(window.search_box, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: window.query is not None, timeout=30_000)
+    settle(window)  # the results, ranked on the library thread, are shown
 
     results = window.photo_model.photos()
     assert results
@@ -42,6 +44,7 @@ def test_a_paused_scan_waits_and_a_cancelled_one_keeps_the_library_usable(
     root, _ = photo_set
     window = open_window(tmp_path / "library")
     window.add_folder(str(root))
+    settle(window)
     worker = window.scan_worker
     window.progress.pause_button.click()
     assert worker.is_paused()
@@ -80,6 +83,7 @@ def test_missing_weights_offline_show_the_two_fixes_instead_of_crashing(
     (folder / "one.jpg").write_bytes(made["red"][0].read_bytes())
     window = open_window(tmp_path / "library", model="ViT-B-32")
     window.add_folder(str(folder))
+    settle(window)
     wait_for_scan(qtbot, window)
 
     box = window.weights_dialog

@@ -10,12 +10,13 @@ from PySide6.QtGui import QDropEvent
 from phototag.app.details import LabelRow
 from phototag.app.photo_model import Role
 from phototag.app.sidebar import COUNTS
-from tests.app.helpers import select_paths, shown_paths, wait_for_scan
+from tests.app.helpers import select_paths, settle, shown_paths, wait_for_scan
 
 TAGGING_TIMEOUT_MS = 60_000
 
 
 def _label_counts(window, name: str) -> tuple[int, int]:
+    settle(window)
     item = window.sidebar.item_for("label", name)
     assert item is not None, f"no sidebar entry for {name}"
     return item.data(0, COUNTS)
@@ -30,6 +31,8 @@ def test_first_run_scan_then_three_examples_light_up_the_label(
     qtbot.waitUntil(lambda: "tiny-random, is on this computer" in window.welcome.model_text.text())
 
     window.add_folder(str(root))
+    settle(window)
+    settle(window)  # the folder is added, and its scan started
     assert window.progress.isVisible()
     wait_for_scan(qtbot, window)
 
@@ -65,19 +68,24 @@ def test_threshold_slider_changes_the_suggested_count(qtbot, open_window, librar
     _, made = photo_set
     window = open_window(library_dir)
     window.tag_paths("red", made["red"][:3])
+    settle(window)
     window.sidebar.select("label", "red")
+    settle(window)
     before = window.photo_model.rowCount()
     slider = window.header.review.slider
     assert slider.isEnabled()
 
     slider.setValue(slider.maximum())
+    settle(window)
     qtbot.waitUntil(lambda: window.photo_model.rowCount() < before)
     assert window.library.review("red").threshold_is_automatic is False
 
     slider.setValue(slider.minimum())
+    settle(window)
     qtbot.waitUntil(lambda: window.photo_model.rowCount() > before)
 
     window.header.review.auto_button.click()
+    settle(window)
     qtbot.waitUntil(lambda: window.photo_model.rowCount() == before)
 
 
@@ -87,15 +95,19 @@ def test_rejecting_a_suggestion_moves_it_out_of_suggested(
     _, made = photo_set
     window = open_window(library_dir)
     window.tag_paths("red", made["red"][:3])
+    settle(window)
     window.sidebar.select("label", "red")
+    settle(window)
     victim = shown_paths(window)[0]
     select_paths(window, [victim])
     assert window.details.title.text() == victim.rsplit("/", 1)[-1]
 
     window.header.review.reject_button.click()
+    settle(window)
 
     assert victim not in shown_paths(window)
     window.header.review.segments["rejected"].click()
+    settle(window)
     assert shown_paths(window) == [victim]
     assert window.photo_model.index(0).data(Role.MARK) == "rejected"
 
@@ -104,6 +116,7 @@ def test_confirming_in_the_details_pane_and_undoing_it(qtbot, open_window, libra
     _, made = photo_set
     window = open_window(library_dir)
     window.tag_paths("red", made["red"][:3])
+    settle(window)
     target = str(made["red"][5])
     select_paths(window, [target])
 
@@ -113,11 +126,13 @@ def test_confirming_in_the_details_pane_and_undoing_it(qtbot, open_window, libra
 
     qtbot.waitUntil(lambda: shown_labels() == [("red", "suggested")])
     window.details.decisionRequested.emit("red", "confirm")
+    settle(window)
     assert _label_counts(window, "red")[0] == 4
     assert window.library.photo(target).labels[0].state == "confirmed"
     qtbot.waitUntil(lambda: shown_labels() == [("red", "confirmed")])
 
     window.details.decisionRequested.emit("red", "untag")
+    settle(window)
     assert _label_counts(window, "red")[0] == 3
 
 
@@ -125,7 +140,9 @@ def test_dropping_photos_on_a_label_tags_them(qtbot, open_window, library_dir, p
     _, made = photo_set
     window = open_window(library_dir)
     window.tag_paths("green", made["green"][:3])
+    settle(window)
     window.sidebar.select("all", None)
+    settle(window)
     rows = [window.photo_model.row_of(str(p)) for p in made["green"][3:5]]
     mime = window.photo_model.mimeData([window.photo_model.index(r) for r in rows])
     target = window.sidebar.visualItemRect(window.sidebar.item_for("label", "green")).center()
@@ -137,6 +154,7 @@ def test_dropping_photos_on_a_label_tags_them(qtbot, open_window, library_dir, p
         Qt.KeyboardModifier.NoModifier,
     )
     window.sidebar.dropEvent(drop)
+    settle(window)
 
     assert _label_counts(window, "green")[0] == 5
     assert window.sidebar.label_at(QPoint(target)) == "green"
@@ -154,6 +172,7 @@ def test_a_corrupt_file_is_listed_in_the_panel_and_the_scan_finishes(
     window = open_window(tmp_path / "library")
 
     window.add_folder(str(folder))
+    settle(window)
     wait_for_scan(qtbot, window)
 
     assert window.photo_model.rowCount() == 4
