@@ -138,7 +138,10 @@ def _wait(app, condition, seconds: float = 60.0) -> None:
 
 
 def _settle(app, window, seconds: float = 1.0) -> None:
-    """Let thumbnails arrive and the window repaint."""
+    """Let the library thread's jobs be shown, thumbnails arrive and the window repaint."""
+    from tests.app.helpers import settle
+
+    settle(window)
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         app.processEvents()
@@ -185,6 +188,7 @@ def sample_being_scanned(description: str):
     work = Path(tempfile.mkdtemp(prefix="phototag-shot-"))
     app, library, window, photos = open_sample_window(work)
     window.add_folder(str(work / "Pictures"))
+    _wait(app, lambda: window.scan_worker is not None)  # started once the folder is added
     return out, app, library, window, photos
 
 

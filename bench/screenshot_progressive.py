@@ -28,6 +28,7 @@ def main() -> None:
     out, app, library, window, photos = sample_being_scanned(__doc__.splitlines()[0])
     window.scan_worker.pause()
     pause_at(app, window, 16)
+    _settle(app, window, 0.2)
     shown = {photo.path for photo in window.photo_model.photos()}
     window.tag_paths("Sunset", [str(p) for p in photos["sunset"] if str(p) in shown])
     pause_at(app, window, 40)

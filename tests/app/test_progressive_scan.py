@@ -27,8 +27,9 @@ def test_photos_and_suggestions_reach_new_folders_while_the_scan_runs(qtbot, ope
     made = make_library_folder(folder, per_colour=40, pairs=10)
     total = sum(len(paths) for paths in made.values())
     window = open_window(tmp_path / "library")
-    window.add_folder(str(folder))
-    window.scan_worker.pause()  # held at its first count, before any photo
+    window.add_folder(str(folder))  # the scan starts once the library thread added it
+    qtbot.waitUntil(lambda: window.scan_worker is not None, timeout=STEP_MS)
+    window.scan_worker.pause()  # held while it loads the model, before any photo
 
     pause_after(qtbot, window, 16)
     first = set(shown_paths(window))
