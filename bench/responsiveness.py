@@ -20,6 +20,7 @@ tower's encode on the window's text thread, then the ranked view).
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import resource
 import statistics
@@ -259,6 +260,7 @@ def main() -> None:
         print(f"random ViT-B-32 weights written and converted ({load()})")
         print(f"random ViT-B-32 loaded in {load_model():.1f} s: peak RSS {rss_mb():.0f} MB")
         tags, others, worst = drive_window(root, args.labels)
+        gc.collect()  # the first window's library and grid go before the second opens
         searches, search_worst = drive_search(root)
     peak_mb = rss_mb()
     worst = max(worst, search_worst)
