@@ -99,10 +99,11 @@ class EncoderBase:
 
     def _tower(self, stage: backends.StageCallback | None = None) -> tuple[ImageTower, str]:
         backend = backends.chosen()
-        with self._building:
-            if backend not in self._towers:
-                self._towers[backend] = self._make_tower(backend, stage)
-            return self._towers[backend]
+        if backend not in self._towers:  # built once; a built one is used without the lock
+            with self._building:
+                if backend not in self._towers:
+                    self._towers[backend] = self._make_tower(backend, stage)
+        return self._towers[backend]
 
     def _make_tower(
         self, backend: str, stage: backends.StageCallback | None
@@ -191,11 +192,14 @@ class OnnxEncoder(EncoderBase):
         return embeddings / np.linalg.norm(embeddings, axis=1, keepdims=True)
 
     def _text_session(self) -> Any:
-        with self._building:
-            if self._text is None:
-                path = self._cache_path(".text.onnx")
-                self._text = backends.cached_session(path, self._writer(_text_graph))
-            return self._text
+        """Built once; once built, used without the lock (a scan converting the image tower
+        holds it for seconds)."""
+        if self._text is None:
+            with self._building:
+                if self._text is None:
+                    path = self._cache_path(".text.onnx")
+                    self._text = backends.cached_session(path, self._writer(_text_graph))
+        return self._text
 
     def prepare(self, stage: backends.StageCallback | None = None) -> None:
         """Build the towers' graphs that are not cached yet, telling `stage` each one: on first
