@@ -233,6 +233,19 @@ def drive_search(root: Path) -> tuple[list[float], float]:
     return times, worst
 
 
+def release_windows() -> None:
+    """Delete the closed windows: Qt's connections hold their methods, a cycle through C++
+    that gc cannot see, so a closed MainWindow kept its Library (the 100k library's matrix and
+    scores, 260 MB) alive under the next window's."""
+    from PySide6.QtCore import QCoreApplication, QEvent
+    from PySide6.QtWidgets import QApplication
+
+    for widget in QApplication.topLevelWidgets():
+        widget.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    gc.collect()
+
+
 def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -260,7 +273,7 @@ def main() -> None:
         print(f"random ViT-B-32 weights written and converted ({load()})")
         print(f"random ViT-B-32 loaded in {load_model():.1f} s: peak RSS {rss_mb():.0f} MB")
         tags, others, worst = drive_window(root, args.labels)
-        gc.collect()  # the first window's library and grid go before the second opens
+        release_windows()  # the first window's library and grid go before the second opens
         searches, search_worst = drive_search(root)
     peak_mb = rss_mb()
     worst = max(worst, search_worst)
