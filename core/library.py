@@ -12,7 +12,6 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -57,7 +56,7 @@ from phototag.core.labels.state import ExampleChange, LabelState, ModelView
 from phototag.core.model import projection as projections
 from phototag.core.model import refine as prolip
 from phototag.core.model.backends import StageCallback
-from phototag.core.model.encoders import Encoders
+from phototag.core.model.encoders import Encoders, LibraryEncoder
 from phototag.core.model.encoders import canonical as canonical_path
 from phototag.core.model.prolip import DEFAULT_STEPS
 from phototag.core.model.refine import ProjectionChange
@@ -162,8 +161,11 @@ class Library:
     def _active_model(self) -> ModelRow | None:
         return files.active_model(self.store)
 
-    def _encoder(self, name: str | None = None, weights: str | Path | None = None) -> Any:
-        """Load (once per process) the encoder asked for, else the one the library uses."""
+    def _encoder(
+        self, name: str | None = None, weights: str | Path | None = None
+    ) -> LibraryEncoder:
+        """The encoder asked for, else the one the library uses: the process's one loaded copy
+        of the model (core/model/shared.py), with this library's active projection."""
         return self._encoders.get(name, weights)
 
     def _encode_text(self, text: str) -> np.ndarray:
@@ -436,7 +438,7 @@ class Library:
         target: tuple[int | None, np.ndarray, str | None],
         progress: Callable[[str, int, int], None] | None,
     ) -> ProjectionChange:
-        change = prolip.switch_projection(self._labels, model, target, self._encoders, progress)
+        change = prolip.switch_projection(self._labels, model, target, progress)
         self._browser.forget()
         return change
 

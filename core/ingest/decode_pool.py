@@ -10,8 +10,14 @@ A pool outlives each ingest and is reused by the next, so the watcher's single p
 pay a process start-up each time. Each worker has its own pipe and one photo at a time, so when
 a decoder crashes its process (a segfault in a codec on a hostile file) the photo it was on is
 known: it is tried once more in a fresh worker, then recorded as unreadable, and the rest of the
-scan goes on. The caller's main module must be import-safe (`if __name__ == "__main__"`), as
-'spawn' imports it in every worker.
+scan goes on.
+
+A worker imports this module's chain only (PIL, numpy: 36 MB resident). 'spawn' would also run
+the parent's main module again in every worker (multiprocessing's "safe importing of main"):
+the `phototag` script's imports are the whole command line and the store's SQLite layer with
+pandas and pyarrow, and a script that imports PySide6 at its top, as the benches do, brought Qt
+into every worker (130 MB resident each, measured from the GUI). So a worker starts with the
+parent's main module hidden (_main_module_hidden); no worker code lives in a main module.
 """
 
 from __future__ import annotations
@@ -21,9 +27,12 @@ import itertools
 import multiprocessing
 import os
 import signal
+import sys
 import threading
+import types
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
@@ -85,6 +94,26 @@ def _exit_with(parent) -> None:
     os._exit(0)
 
 
+# What multiprocessing reads as the parent's main module while a worker starts: it has neither a
+# file nor a spec, so the worker has nothing to run again.
+_BARE_MAIN = types.ModuleType("__main__")
+_starting = threading.Lock()
+
+
+@contextmanager
+def _main_module_hidden() -> Iterator[None]:
+    """sys.modules["__main__"] stands in for the parent's main module while a worker starts:
+    spawn's preparation data (multiprocessing.spawn.get_preparation_data) names the module it
+    finds there for the child to run again. Only the start itself, a few milliseconds."""
+    with _starting:
+        main = sys.modules["__main__"]
+        sys.modules["__main__"] = _BARE_MAIN
+        try:
+            yield
+        finally:
+            sys.modules["__main__"] = main
+
+
 class _Worker:
     """One process with its own pipe: when it dies, only its own photo is in question (a pool
     sharing one result pipe hangs when a worker dies half-way through writing to it)."""
@@ -95,7 +124,8 @@ class _Worker:
         self.process = context.Process(
             target=_serve, args=(child_end,), name="phototag-decode", daemon=True
         )
-        self.process.start()
+        with _main_module_hidden():
+            self.process.start()
         child_end.close()
         self.task: _Task | None = None
 

@@ -8,8 +8,10 @@ review and a search list the photo once, under the JPEG; the details list both f
 `export` and the sidecar writer go file by file, so each file's sidecar gets the keyword.
 A RAW whose JPEG is gone, unreadable or never there is a photo of its own, decoded from the RAW.
 
-Which files pair is decided from names alone: this module imports nothing heavy (no LibRaw),
-so the browser can ask it.
+Which files pair is decided from names alone: this module imports nothing heavy (no LibRaw,
+and the store only inside files_of_shot), so the browser can ask it and the decode workers,
+which read RAW_EXTENSIONS through decode.py, import no SQLite layer (sqlite_utils brings pandas
+and pyarrow: most of a worker's 120 MB).
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from phototag.core.store import photos
-from phototag.core.store.database import Store
+if TYPE_CHECKING:
+    from phototag.core.store.database import Store
 
 # What LibRaw reads and cameras write (Canon, Nikon, Sony, Fujifilm, Olympus/OM, Panasonic,
 # Pentax, Samsung, Leica, Hasselblad, Phase One, Sigma, Kodak, Minolta, Epson, Mamiya) and
@@ -126,5 +129,7 @@ def raw_halves(paths: Sequence[str], image_ids: Sequence[int]) -> list[bool]:
 def files_of_shot(store: Store, path: str, image_id: int) -> list[str]:
     """The file at `path` first, then the other present files of its shot that show the same
     photo (the RAW of a RAW+JPEG pair)."""
+    from phototag.core.store import photos
+
     others = photos.present_paths_of(store, image_id)
     return [path] + [p for p in others if p != path and shot_key(p) == shot_key(path)]

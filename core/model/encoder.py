@@ -124,17 +124,27 @@ def load_encoder(name: str, weights: Path | None = None) -> EncoderBase:
             raise UserError(f"weights file not found: {weights}")
         return _encoder_for_file(spec, weights, f"{spec.arch}/file:{_sha256_prefix(weights)}")
     if spec.pretrained is None:
-        path = _tiny_weights_path()
-        if not path.exists():
-            _write_tiny_weights(path)
+        path = default_weights(spec)
+        assert path is not None  # the tiny model's are made here
         return _encoder_for_file(spec, path, f"{spec.name}/{_tiny_config_digest()}")
-    cached = _cached_hub_file(spec)
+    cached = default_weights(spec)
     key = f"{spec.arch}/{spec.pretrained}"
     if cached is not None and _is_safetensors(cached) and spec.plain_vit is not None:
         return OnnxEncoder(spec, cached, key)
     _require_torch(spec)
     model, preprocess = _create_from_tag(spec)
     return Encoder(spec, model, preprocess, key)
+
+
+def default_weights(spec: ModelSpec) -> Path | None:
+    """The file load_encoder loads when given no weights path: the tiny model's (made first if
+    missing), else the hub cache's (None when it is not on this machine)."""
+    if spec.pretrained is None:
+        path = _tiny_weights_path()
+        if not path.exists():
+            _write_tiny_weights(path)
+        return path
+    return _cached_hub_file(spec)
 
 
 def _encoder_for_file(spec: ModelSpec, path: Path, key: str) -> EncoderBase:

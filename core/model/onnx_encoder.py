@@ -13,6 +13,7 @@ applied in numpy, and the image tower per backend.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -42,7 +43,10 @@ def needs_torch(what: str) -> EnvironmentProblem:
 
 
 class EncoderBase:
-    """One model's image embedding: tower (chosen backend) -> h -> [h, 1?] @ projection."""
+    """One model's image embedding: tower (chosen backend) -> h -> [h, 1?] @ projection.
+
+    One instance may serve several threads (shared.py): its sessions are built once, under
+    `_building`, and ONNX Runtime runs them from any thread."""
 
     spec: ModelSpec
     model_key: str
@@ -56,13 +60,20 @@ class EncoderBase:
         self.projection = np.array(projection, dtype=np.float32)
         self.feature_dim, self.embed_dim = self.projection.shape
         self._towers: dict[str, tuple[ImageTower, str]] = {}
+        self._building = threading.RLock()
 
-    def encode_images(self, images: list[Image.Image]) -> tuple[np.ndarray, np.ndarray]:
-        """(features h, not normalised; embeddings, L2-normalised), both float32, one row each."""
+    def encode_images(
+        self, images: list[Image.Image], projection: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(features h, not normalised; embeddings, L2-normalised), both float32, one row each;
+        embedded with `projection`, else the encoder's own."""
         crops = [self.pixel_recipe.crop_of(image.convert("RGB")) for image in images]
-        return self.encode_crops(np.stack(crops) if crops else np.empty((0, 1, 1, 3), np.uint8))
+        empty = np.empty((0, 1, 1, 3), np.uint8)
+        return self.encode_crops(np.stack(crops) if crops else empty, projection)
 
-    def encode_crops(self, crops: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def encode_crops(
+        self, crops: np.ndarray, projection: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """encode_images for crops already made by `pixel_recipe.crop_of` ((n, h, w, 3) uint8),
         as the decode workers send them."""
         if not len(crops):
@@ -76,7 +87,9 @@ class EncoderBase:
             features = np.hstack([features, np.ones((len(features), 1), features.dtype)])
         # The library's active projection (ProLIP may have refined it), applied exactly as a
         # refinement recomputes stored embeddings: a photo's bits never depend on its batch.
-        return features, project_rows(features, self.projection)
+        return features, project_rows(
+            features, self.projection if projection is None else projection
+        )
 
     @property
     def image_backend(self) -> str:
@@ -86,8 +99,10 @@ class EncoderBase:
 
     def _tower(self, stage: backends.StageCallback | None = None) -> tuple[ImageTower, str]:
         backend = backends.chosen()
-        if backend not in self._towers:
-            self._towers[backend] = self._make_tower(backend, stage)
+        if backend not in self._towers:  # built once; a built one is used without the lock
+            with self._building:
+                if backend not in self._towers:
+                    self._towers[backend] = self._make_tower(backend, stage)
         return self._towers[backend]
 
     def _make_tower(
@@ -173,17 +188,28 @@ class OnnxEncoder(EncoderBase):
         tokens = tokenizer()(texts)
         ends = tokens.argmax(axis=1)  # the end token has the highest id
         tokens = tokens[:, : int(ends.max()) + 1]
-        if self._text is None:
-            path = self._cache_path(".text.onnx")
-            self._text = backends.cached_session(path, self._writer(_text_graph))
-        (embeddings,) = self._text.run(None, {"tokens": tokens, "ends": ends})
+        (embeddings,) = self._text_session().run(None, {"tokens": tokens, "ends": ends})
         return embeddings / np.linalg.norm(embeddings, axis=1, keepdims=True)
+
+    def _text_session(self) -> Any:
+        """Built once; once built, used without the lock (a scan converting the image tower
+        holds it for seconds)."""
+        if self._text is None:
+            with self._building:
+                if self._text is None:
+                    path = self._cache_path(".text.onnx")
+                    self._text = backends.cached_session(path, self._writer(_text_graph))
+        return self._text
 
     def prepare(self, stage: backends.StageCallback | None = None) -> None:
         """Build the towers' graphs that are not cached yet, telling `stage` each one: on first
         use of a model, so a scan's progress does not sit at 0 meanwhile (ViT-B-32: 14 s the
         image tower, 10 s the text tower, measured at load average 21). Says nothing when both
         are cached."""
+        with self._building:
+            self._prepare(stage)
+
+    def _prepare(self, stage: backends.StageCallback | None) -> None:
         report = stage or (lambda what, step, steps: None)
         missing = [
             (suffix, build)

@@ -12,7 +12,6 @@ import numpy as np
 from phototag.core.errors import UserError
 from phototag.core.labels.state import LabelState
 from phototag.core.model import projection as projections
-from phototag.core.model.encoders import Encoders
 from phototag.core.store import photos
 from phototag.core.store.photos import ModelRow
 
@@ -77,12 +76,12 @@ def switch_projection(
     labels: LabelState,
     model: ModelRow,
     target: tuple[int | None, np.ndarray, str | None],
-    encoders: Encoders,
     progress: Progress | None,
 ) -> ProjectionChange:
     """Make the projection of `target` (version, projection, note) active, as a new version when
     the version is None; recompute the model's embeddings and refit every label, all in one
-    transaction: a crash leaves the library as it was. The loaded encoders follow it."""
+    transaction: a crash leaves the library as it was. Every Library's encoders embed with it
+    from their next use on (encoders.py)."""
     version, projection, note = target
     previous = projections.active_projection(model)
     recompute = None if progress is None else lambda d, t: progress("recomputing", d, t)
@@ -91,7 +90,6 @@ def switch_projection(
             version = projections.add_version(labels.store, model, projection, note or "")
         count = projections.activate(labels.store, model, version, projection, recompute)
         labels.refit()
-    encoders.follow(model["key"], projection)
     moved = float(np.linalg.norm(projection - previous) / np.linalg.norm(previous))
     return ProjectionChange(version, model["projection_version"], moved, count)
 

@@ -87,7 +87,12 @@ def _vision_blocks(draw: _Draw, state: dict, prefix: str, width: int, layers: in
 
 
 def tiny_state(seed: int = SEED) -> dict[str, np.ndarray]:
-    config = json.loads(tiny_config_bytes())
+    return random_clip_state(json.loads(tiny_config_bytes()), seed)
+
+
+def random_clip_state(config: dict, seed: int) -> dict[str, np.ndarray]:
+    """Random weights for any plain CLIP ViT config in open_clip's form (its model JSON: the
+    tiny model's, or ViT-B-32's for bench/responsiveness.py's full-size random model)."""
     vision, text, embed_dim = config["vision_cfg"], config["text_cfg"], config["embed_dim"]
     draw = _Draw(seed)
     state: dict[str, np.ndarray] = {}

@@ -403,6 +403,19 @@ class Store:
                 self.conn.execute(f"PRAGMA user_version = {target}")
 
     @contextmanager
+    def snapshot(self) -> Iterator[sqlite3.Connection]:
+        """Reads that all see one state of the database (a deferred read transaction, which
+        takes no lock from writers in WAL mode); inside a transaction, that one's."""
+        if self.conn.in_transaction:
+            yield self.conn
+            return
+        self.conn.execute("BEGIN")
+        try:
+            yield self.conn
+        finally:
+            self.conn.execute("COMMIT")
+
+    @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """All-or-nothing writes; nested use joins the outer transaction."""
         if self.conn.in_transaction:

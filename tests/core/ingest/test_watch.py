@@ -201,9 +201,9 @@ def test_a_burst_of_500_copies_is_embedded_in_batches(
     calls: list[int] = []
     encode = EncoderBase.encode_crops
 
-    def counted(self, crops):
+    def counted(self, crops, projection=None):
         calls.append(len(crops))
-        return encode(self, crops)
+        return encode(self, crops, projection)
 
     monkeypatch.setattr(EncoderBase, "encode_crops", counted)
     staging = tmp_path / "camera"
