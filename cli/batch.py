@@ -58,6 +58,14 @@ def batch_prepare(ctx: _Context, out_job: str) -> None:
     help="Photos a shard (default 64): the unit a worker takes and a resumed job skips. "
     "Fixed when the job first lists its sources.",
 )
+@click.option(
+    "--s3-endpoint",
+    metavar="URL",
+    envvar=["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"],
+    help="The object store for s3:// sources, e.g. http://minio.local:9000 for MinIO or Ceph "
+    "(default: $AWS_ENDPOINT_URL_S3, $AWS_ENDPOINT_URL, else AWS). Credentials: the standard "
+    "AWS variables or the node's role.",
+)
 def batch_embed_command(
     job: str,
     sources: tuple[str, ...],
@@ -65,12 +73,16 @@ def batch_embed_command(
     out: str | None,
     tolerance: float | None,
     shard_size: int | None,
+    s3_endpoint: str | None,
 ) -> None:
-    """Embed the photos in SOURCES (folders, or .txt lists of paths) with the JOB's model."""
+    """Embed the photos in SOURCES with the JOB's model: folders, .txt lists of paths or
+    s3:// URLs, or s3://BUCKET/PREFIX. An s3:// source is a network source of your choosing:
+    only a job with one connects to an object store (a job over folders with --address local
+    opens no connection beyond loopback)."""
     target = Path(out) if out else Path(job) / "out"
     with progress_bar("Embedding") as update:
         report = batch_embed(
-            Path(job), list(sources), target, address, tolerance, update, shard_size
+            Path(job), list(sources), target, address, tolerance, update, shard_size, s3_endpoint
         )
     click.echo(
         f"{report.shards} shards ({report.skipped_shards} done before): {report.embedded} "

@@ -143,8 +143,9 @@ class Library:
         return folder, is_new
 
     def remove_folder(self, path: str | Path) -> None:
-        """Stop tracking a folder. Its photos' examples stay: they are the user's decisions."""
-        candidates = {str(Path(path).expanduser().absolute()), canonical_path(path)}
+        """Stop tracking a folder. Its photos' examples stay: they are the user's decisions.
+        An s3:// prefix (`batch import` adds one) is named as it was added."""
+        candidates = {str(path), str(Path(path).expanduser().absolute()), canonical_path(path)}
         rows = [f for f in files.all_folders(self.store) if f["path"] in candidates]
         if not rows:
             raise UserError(f"not a library folder: {path}")

@@ -21,6 +21,7 @@ from typing import Any
 from phototag.core.atomic import replacing
 from phototag.core.batch import job as jobs
 from phototag.core.batch import listing
+from phototag.core.batch import sources as object_store
 from phototag.core.batch.runtime import connect
 from phototag.core.batch.worker import ShardEmbedder, row_schema
 from phototag.core.errors import UserError
@@ -59,19 +60,29 @@ def embed(
     tolerance: float | None = None,
     progress: Progress | None = None,
     shard_size: int | None = None,
+    s3_endpoint: str | None = None,
 ) -> EmbedReport:
+    """s3_endpoint: the object store's URL for s3:// sources (None: AWS's own)."""
     job = jobs.load(job_root)
     out.mkdir(parents=True, exist_ok=True)
     _keep_job_beside(job, out)
-    canonical = [os.path.realpath(os.path.expanduser(s)) for s in sources]
-    shards = listing.shards_of(out, canonical, job.known(), shard_size or listing.SHARD_SIZE)
+    canonical = [_canonical(source) for source in sources]
+    size = shard_size or listing.SHARD_SIZE
+    shards = listing.shards_of(out, canonical, job.known(), size, s3_endpoint)
     if listing.sources_of(out) != canonical:
         raise UserError(f"{out} holds a job over other sources; choose a new --out folder")
     todo = [i for i in range(len(shards)) if not part_path(out, i).exists()]
     report = EmbedReport(len(shards), len(shards) - len(todo))
     if todo:
-        _run(connect(address), job, shards, todo, out, tolerance, report, progress)
+        actor_options = {"tolerance": tolerance, "s3_endpoint": s3_endpoint}
+        _run(connect(address), job, shards, todo, out, actor_options, report, progress)
     return report
+
+
+def _canonical(source: str) -> str:
+    if object_store.is_object_url(source):
+        return object_store.canonical(source)
+    return os.path.realpath(os.path.expanduser(source))
 
 
 def _keep_job_beside(job: jobs.Job, out: Path) -> None:
@@ -82,7 +93,7 @@ def _keep_job_beside(job: jobs.Job, out: Path) -> None:
                 shutil.copyfile(job.root / name, temporary)
 
 
-def _run(ray, job, shards, todo, out, tolerance, report, progress) -> None:
+def _run(ray, job, shards, todo, out, actor_options, report, progress) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -97,7 +108,7 @@ def _run(ray, job, shards, todo, out, tolerance, report, progress) -> None:
         warnings.filterwarnings("ignore", "`ray_remote_args` is deprecated", DeprecationWarning)
         dataset = ray.data.from_items(items, override_num_blocks=len(items)).map_batches(
             ShardEmbedder,
-            fn_constructor_kwargs={"job_root": str(job.root.resolve()), "tolerance": tolerance},
+            fn_constructor_kwargs={"job_root": str(job.root.resolve()), **actor_options},
             batch_size=1,
             batch_format="pyarrow",
             compute=ray.data.ActorPoolStrategy(size=actors),
@@ -134,22 +145,32 @@ def _quiet(ray) -> None:
 
 
 def _batches(ray, dataset):
-    """The dataset's output; a node refusing its numerics becomes the one-line reason."""
+    """The dataset's output; an actor's expected failure (a node refusing its numerics, an
+    object store out of reach) becomes its one-line reason."""
     from phototag.core.batch.numerics import NumericsDiffer
 
     try:
         yield from dataset.iter_batches(batch_size=None, batch_format="pyarrow")
     except Exception as exc:
-        chain: BaseException | None = exc
-        while chain is not None:
-            if isinstance(chain, NumericsDiffer):
-                raise NumericsDiffer(str(chain)) from None
-            message = str(chain)
-            if "numerics differ" in message:
-                line = next(x for x in message.splitlines() if "numerics differ" in x)
-                raise NumericsDiffer(line.split("NumericsDiffer: ")[-1].strip()) from None
-            chain = chain.__cause__ or chain.__context__
+        for kind, words in (
+            (NumericsDiffer, "numerics differ"),
+            (object_store.ObjectStoreUnreachable, object_store.UNREACHABLE),
+        ):
+            _raise_if_caused_by(exc, kind, words)
         raise
+
+
+def _raise_if_caused_by(exc: BaseException, kind: type[Exception], words: str) -> None:
+    """Ray wraps an actor's exception, sometimes only as text: found by class or by words."""
+    chain: BaseException | None = exc
+    while chain is not None:
+        if isinstance(chain, kind):
+            raise kind(str(chain)) from None
+        message = str(chain)
+        if words in message:
+            line = next(x for x in message.splitlines() if words in x)
+            raise kind(line.split(f"{kind.__name__}: ")[-1].strip()) from None
+        chain = chain.__cause__ or chain.__context__
 
 
 def _count(report: EmbedReport, table: Any) -> None:

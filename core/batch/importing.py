@@ -7,7 +7,9 @@ under another path) carries no embedding: its path is linked to the library's ph
 content hash, as a scan links a moved or copied file. A library that never scanned takes the
 job's model; a library whose active projection changed since the job was prepared gets
 embeddings re-projected from the stored features (h @ W, as a ProLIP refinement recomputes
-them).
+them). Rows read from an object store keep their s3:// URL as the file's path, under a library
+folder for the prefix: predict and export list them by URL, while a scan and the watcher leave
+that folder as it is (they cannot read it) and no sidecar is written for them.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import numpy as np
 
 from phototag.core.batch import job as jobs
 from phototag.core.batch import listing
+from phototag.core.batch import sources as object_store
 from phototag.core.batch.embed import manifest_of, read_parts
 from phototag.core.errors import UserError
 from phototag.core.ingest.scan import EmbeddedPhoto, is_within, record_file, record_photo
@@ -47,7 +50,7 @@ def import_batch(store: Store, out: Path) -> ImportReport:
     table = read_parts(out)
     model_id, projection = _model_for(store, out, manifest)
     report = ImportReport()
-    folders = _folders_for(store, listing.sources_of(out), report)
+    folders = _folders_for(store, listing.sources_of(out), table.column("path").to_pylist(), report)
     by_shard: dict[int, list[dict]] = {}
     for row in table.to_pylist():
         by_shard.setdefault(row["shard"], []).append(row)
@@ -79,14 +82,32 @@ def _model_for(store: Store, out: Path, manifest: dict) -> tuple[int, np.ndarray
     return active["id"], None if same else library_projection
 
 
-def _folders_for(store: Store, sources: list[str], report: ImportReport) -> list[dict]:
-    """The library folders the rows belong in; a source folder outside all of them is added."""
-    for source in sources:
-        folder = source if os.path.isdir(source) else os.path.dirname(source)
-        if not any(is_within(folder, f["path"]) for f in photos.all_folders(store)):
+def _folders_for(
+    store: Store, sources: list[str], paths: list[str], report: ImportReport
+) -> list[dict]:
+    """The library folders the rows belong in; a source folder or s3:// prefix outside all of
+    them is added, and so is the prefix of an object named by itself (or in a file list)."""
+    named = set(paths)
+    wanted = [_folder_of(source, named) for source in sources]
+    wanted += [_parent(path) for path in paths if object_store.is_object_url(path)]
+    held = [f["path"] for f in photos.all_folders(store)]
+    for folder in wanted:
+        if not any(is_within(folder, path) for path in held):
             photos.insert_folder(store, folder)
             report.folders_added.append(folder)
+            held.append(folder)
     return [dict(f) for f in photos.all_folders(store)]
+
+
+def _folder_of(source: str, named: set[str]) -> str:
+    """A source prefix is a folder; an object source, as a file source, goes in its parent."""
+    if object_store.is_object_url(source):
+        return _parent(source) if source in named else source
+    return source if os.path.isdir(source) else os.path.dirname(source)
+
+
+def _parent(url: str) -> str:
+    return url.rsplit("/", 1)[0]
 
 
 def _record(store, model_id, projection, folders, row, report) -> None:

@@ -9,13 +9,14 @@ numerics fingerprint (numerics.py: the probe pixels and the golden photos) and r
 when it is not the manifest's. A file whose content the library has already (the same content
 hash under another path: moved or copied) is hashed but neither decoded nor embedded: its row
 says `in_library`, and `batch import` links the path to the library's photo, as a scan does.
+An s3:// path is read by the node itself (sources.read_photo: the same checks, hash and decode
+on the object's bytes); the S3 filesystem is made on the first such path only.
 """
 
 from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,9 @@ import numpy as np
 
 from phototag.core.atomic import file_kind
 from phototag.core.batch import job as jobs
+from phototag.core.batch import sources
 from phototag.core.batch.numerics import checked_agreement, embed_crops, golden_embeddings
+from phototag.core.batch.sources import Stated
 from phototag.core.ingest.decode import REASON_EMPTY
 from phototag.core.ingest.decode_pool import Pixels, decode_to_pixels
 from phototag.core.ingest.hashing import content_hash
@@ -47,20 +50,16 @@ COLUMNS = (
 )
 
 
-@dataclass(frozen=True)
-class _Stated:
-    path: str
-    size: int
-    mtime_ns: int
-
-
 class ShardEmbedder:
     """A Ray Data actor: loads the job's tower once, checks its numerics, then embeds shards.
 
     Called with a batch of shards (columns shard, paths, reasons); returns one row a path."""
 
-    def __init__(self, job_root: str, tolerance: float | None = None):
+    def __init__(
+        self, job_root: str, tolerance: float | None = None, s3_endpoint: str | None = None
+    ):
         self.job = jobs.load(Path(job_root))
+        self.s3_endpoint = s3_endpoint
         self.tower = onnx_tower(self.job.tower_path)
         self.projection = self.job.projection()
         self.recipe = self.job.recipe
@@ -88,9 +87,9 @@ class ShardEmbedder:
 
     def embed_shard(self, shard: int, paths: list[str], reasons: list[str | None]) -> list[dict]:
         rows: list[dict] = []
-        decoded: list[tuple[_Stated, str, Pixels]] = []
+        decoded: list[tuple[Stated, str, Pixels]] = []
         for path, reason in zip(paths, reasons, strict=True):
-            outcome = reason or _read(path, self.recipe, self.known_content)
+            outcome = reason or self._read(path)
             if isinstance(outcome, str):
                 rows.append(self._row(shard, path, error=outcome))
                 continue
@@ -103,7 +102,13 @@ class ShardEmbedder:
             rows += self._embedded(shard, decoded[start : start + BATCH_SIZE])
         return rows
 
-    def _embedded(self, shard: int, batch: list[tuple[_Stated, str, Pixels]]) -> list[dict]:
+    def _read(self, path: str) -> str | tuple[Stated, str, Pixels | None]:
+        if sources.is_object_url(path):
+            store = sources.filesystem(self.s3_endpoint)
+            return sources.read_photo(store, path, self.recipe, self.known_content)
+        return _read_file(path, self.recipe, self.known_content)
+
+    def _embedded(self, shard: int, batch: list[tuple[Stated, str, Pixels]]) -> list[dict]:
         crops = np.stack([pixels.crop for _, _, pixels in batch])
         features, embeddings = embed_crops(
             self.tower, self.recipe, self.appends_one, self.projection, crops
@@ -126,7 +131,7 @@ class ShardEmbedder:
             )
         ]
 
-    def _in_library(self, shard: int, stated: _Stated, digest: str) -> dict:
+    def _in_library(self, shard: int, stated: Stated, digest: str) -> dict:
         return self._row(
             shard,
             stated.path,
@@ -143,9 +148,9 @@ class ShardEmbedder:
         return row
 
 
-def _read(
+def _read_file(
     path: str, recipe, known_content: frozenset[str]
-) -> str | tuple[_Stated, str, Pixels | None]:
+) -> str | tuple[Stated, str, Pixels | None]:
     """The scan's checks in the scan's order: stat, regular and non-empty, hash, decode (no
     pixels for content the library has already)."""
     try:
@@ -158,11 +163,11 @@ def _read(
     except OSError as exc:
         return unreadable_reason(exc)
     if digest in known_content:
-        return _Stated(path, info.st_size, info.st_mtime_ns), digest, None
+        return Stated(path, info.st_size, info.st_mtime_ns), digest, None
     pixels = decode_to_pixels(path, recipe)
     if isinstance(pixels, str):
         return pixels
-    return _Stated(path, info.st_size, info.st_mtime_ns), digest, pixels
+    return Stated(path, info.st_size, info.st_mtime_ns), digest, pixels
 
 
 def row_schema() -> Any:

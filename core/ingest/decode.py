@@ -15,7 +15,7 @@ import stat
 import warnings
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import BinaryIO
 
 import numpy as np
@@ -129,7 +129,7 @@ class DecodedImage:
     taken_at: str | None
 
 
-def is_image_path(path: Path) -> bool:
+def is_image_path(path: PurePath) -> bool:
     """Hidden files are skipped because macOS leaves '._IMG_1234.JPG' resource forks behind."""
     return not path.name.startswith(".") and path.suffix.lower() in IMAGE_EXTENSIONS
 
@@ -140,15 +140,28 @@ def decode_image(path: Path, min_side: int = 224) -> DecodedImage:
     Raises UnreadableImage for anything about the file (missing, unreadable, corrupt, not an
     image, too big); ValueError only for a bad `min_side`, which is the caller's bug.
     """
-    if min_side < 1:
-        raise ValueError(f"min_side must be at least 1, got {min_side}")
+    _check_min_side(min_side)
     with _open_regular_file(path) as handle:
         if is_raw_path(path):
             return _decode_raw(path, min_side)
         return decode_stream(handle, min_side)
 
 
-def _decode_raw(path: Path, min_side: int) -> DecodedImage:
+def decode_bytes(name: str, handle: BinaryIO, min_side: int = 224) -> DecodedImage:
+    """A photo already read into memory (an object-store object), decoded as decode_image
+    decodes the same bytes in a file; `name` says whether it is a RAW."""
+    _check_min_side(min_side)
+    if is_raw_path(Path(name)):
+        return _decode_raw(handle, min_side)
+    return decode_stream(handle, min_side)
+
+
+def _check_min_side(min_side: int) -> None:
+    if min_side < 1:
+        raise ValueError(f"min_side must be at least 1, got {min_side}")
+
+
+def _decode_raw(path: Path | BinaryIO, min_side: int) -> DecodedImage:
     """Imported here, not at the top: raw.py builds on this module, and a library without
     RAW files never loads LibRaw."""
     from phototag.core.ingest.raw import decode_raw

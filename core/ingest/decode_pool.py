@@ -40,7 +40,7 @@ from typing import TypeVar
 
 import numpy as np
 
-from phototag.core.ingest.decode import UnreadableImage, decode_image
+from phototag.core.ingest.decode import DecodedImage, UnreadableImage, decode_image
 from phototag.core.ingest.pixels import PixelRecipe
 
 REASON_DECODER_CRASHED = "the image decoder crashed on this file"
@@ -67,6 +67,10 @@ def decode_to_pixels(path: str, recipe: PixelRecipe) -> Pixels | str:
         decoded = decode_image(Path(path), recipe.min_side)
     except UnreadableImage as exc:
         return exc.reason
+    return pixels_of(decoded, recipe)
+
+
+def pixels_of(decoded: DecodedImage, recipe: PixelRecipe) -> Pixels:
     return Pixels(recipe.crop_of(decoded.image), decoded.width, decoded.height, decoded.taken_at)
 
 

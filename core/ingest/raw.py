@@ -21,6 +21,7 @@ import threading
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import rawpy
@@ -55,14 +56,15 @@ _quiet_decodes = 0
 _saved_stderr = -1
 
 
-def decode_raw(path: Path, min_side: int) -> DecodedImage:
-    """The RAW's preview when it is large enough, else its half-size demosaic, upright.
+def decode_raw(path: Path | BinaryIO, min_side: int) -> DecodedImage:
+    """The RAW's preview when it is large enough, else its half-size demosaic, upright; from
+    a file, or from bytes already read (an object-store object, which LibRaw reads as a buffer).
 
     Raises UnreadableImage for a file LibRaw does not recognise, damaged data or a picture
     over the decode budget.
     """
     try:
-        with _libraw_quiet(), rawpy.imread(str(path)) as raw:
+        with _libraw_quiet(), rawpy.imread(str(path) if isinstance(path, Path) else path) as raw:
             return _decode_opened(raw, min_side)
     except rawpy.LibRawFileUnsupportedError as exc:
         raise UnreadableImage(REASON_RAW_UNSUPPORTED) from exc

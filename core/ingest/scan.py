@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from phototag.core.atomic import file_kind
+from phototag.core.batch.sources import is_object_url
 from phototag.core.ingest.decode import REASON_VANISHED, is_image_path
 from phototag.core.ingest.decode_pool import Pixels, decode_in_order
 from phototag.core.ingest.hashing import content_hash
@@ -39,6 +40,7 @@ from phototag.core.store.ingest import FileRow
 # Photos per forward pass and per committed transaction: ONNX Runtime is fastest at 8 here
 # (perf-anchors.md), and a crash loses at most one batch of work.
 BATCH_SIZE = 8
+OBJECT_STORE_FOLDER = "an object-store prefix: phototag batch embed and batch import update it"
 # Photos handed to the decode workers ahead of the model: enough to keep them busy through a
 # forward pass, few enough that memory stays flat (a crop is 150 KB).
 IN_FLIGHT = 3 * BATCH_SIZE
@@ -201,8 +203,11 @@ def folder_problem(store: Store, folder: dict) -> str | None:
     An unplugged drive or an unmounted share must leave the folder's photos as they are, never
     make them all 'missing'. An empty mount point looks like a folder whose photos were all
     deleted, so a folder with nothing at all in it counts as unavailable while the library
-    still has photos there.
+    still has photos there. An s3:// prefix (`batch import` adds one) is not a folder a scan
+    or the watcher can read: its photos are left as they are.
     """
+    if is_object_url(folder["path"]):
+        return OBJECT_STORE_FOLDER
     try:
         with os.scandir(folder["path"]) as entries:
             empty = next(entries, None) is None
@@ -670,7 +675,7 @@ def update(
     """Bring just these paths up to date: files or folders, present or gone (the watcher's
     entry point). Paths outside the library's folders are ignored; a folder's own path gets
     exactly the full scan of that folder."""
-    targets = [os.path.abspath(p) for p in paths]
+    targets = [p if is_object_url(p) else os.path.abspath(p) for p in paths]
     return Ingest(store, encoder, model_id, progress, order).run(list(folders), targets)
 
 

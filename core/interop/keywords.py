@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from phototag.core.atomic import NotAFile
+from phototag.core.batch.sources import is_object_url
 from phototag.core.errors import UserError
 from phototag.core.interop import exiftool, xmp
 from phototag.core.interop.xmp import FIELDS, HIERARCHICAL, SUBJECT, TAGS_LIST, Tag
@@ -24,6 +25,8 @@ from phototag.core.store.keywords import LabelNode, WrittenKeyword
 FROM_SIDECARS = "xmp"
 FROM_EMBEDDED = "embedded"
 IMPORT_SOURCES = (FROM_SIDECARS, FROM_EMBEDDED)
+# A photo `batch import` brought in from an object store has no folder to hold a sidecar.
+OBJECT_NO_SIDECAR = "in an object store (s3://): sidecars are written beside local files only"
 
 # (photo path, [(label name, score, confirmed)]): what the Library says each photo carries.
 PhotoLabels = tuple[str, list[tuple[str, float, bool]]]
@@ -124,6 +127,9 @@ def write_sidecars(store: Store, photos: Iterable[PhotoLabels], model: str | Non
     names = xmp.SidecarNames(RAW_SIDECAR_NAME.read(store) or RAW_SIDECAR_KEEP_EXTENSION)
     paths = label_paths(store)
     for photo, labels in photos:
+        if is_object_url(photo):
+            report.failed.append((photo, OBJECT_NO_SIDECAR))
+            continue
         sidecar = xmp.extension_kept(Path(photo))
         try:
             sidecar = names.to_write(Path(photo))

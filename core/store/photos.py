@@ -386,9 +386,12 @@ def features(store: Store, model: ModelRow, images: list[int]) -> np.ndarray:
 
 def files_at(store: Store, given: str) -> list[PhotoFile]:
     """Present photo files at a path as typed (a file, or a folder's files), matched as given
-    and with symbolic links resolved."""
+    and with symbolic links resolved; a URL (an object `batch import` brought in) as given."""
     expanded = os.path.expanduser(given)
-    for candidate in dict.fromkeys([os.path.abspath(expanded), os.path.realpath(expanded)]):
+    candidates = (
+        [given] if "://" in given else [os.path.abspath(expanded), os.path.realpath(expanded)]
+    )
+    for candidate in dict.fromkeys(candidates):
         found = photos_at(store, candidate)
         if found:
             return found
