@@ -60,13 +60,12 @@ class LabelHealth:
         return bool(self.warnings)
 
 
-def _first_file_of_rows(rows: np.ndarray) -> dict[int, int]:
-    """Matrix row -> position of the first present file showing that image."""
-    first: dict[int, int] = {}
-    for position, row in enumerate(rows):
-        if row >= 0:
-            first.setdefault(int(row), position)
-    return first
+def _first_files(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(matrix rows shown, sorted; the position of the first present file showing each), by
+    np.unique's first occurrences: a dict filled file by file took 37 ms of a tag at 100k."""
+    embedded = np.flatnonzero(rows >= 0)
+    matrix_rows, first = np.unique(rows[embedded], return_index=True)
+    return matrix_rows, embedded[first]
 
 
 def help_queue(browser: Browser, label: str, count: int = QUEUE_SHOWN) -> list[QueueItem]:
@@ -77,9 +76,9 @@ def help_queue(browser: Browser, label: str, count: int = QUEUE_SHOWN) -> list[Q
         return []
     head = view.heads[browser.column(view, name)]
     index = browser.file_index()
-    shown = _first_file_of_rows(index.rows)
+    shown, first_file = _first_files(index.rows)
     candidates = np.zeros(len(view.matrix), dtype=bool)
-    candidates[list(shown)] = True
+    candidates[shown] = True
     decided = view.matrix.rows(list(head.examples))
     candidates[decided] = False
     column = view.heads.index(head)
@@ -93,7 +92,7 @@ def help_queue(browser: Browser, label: str, count: int = QUEUE_SHOWN) -> list[Q
     )
     items = []
     for pick in picks:
-        position = shown[pick.row]
+        position = int(first_file[np.searchsorted(shown, pick.row)])
         score = round(float(readable(view.scores[pick.row, column], head)), 4)
         items.append(QueueItem(index.paths[position], index.hashes[position], score, pick.why))
     return items
