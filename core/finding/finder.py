@@ -4,8 +4,9 @@ worth naming. They read the label state and the file index through the Browser
 
 from __future__ import annotations
 
+import functools
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,7 +44,7 @@ class PhotoGroup:
     """Unlabelled photos that look alike, closest to the group's centre first; each `score`
     is the photo's cosine to that centre and `tightness` their mean."""
 
-    photos: list[PhotoRef]
+    photos: Sequence[PhotoRef]
     tightness: float
 
 
@@ -91,8 +92,12 @@ class Finder:
     def _facts(self, embed: bool = True) -> Facts:
         view = self.browser.labels.view()
         index = self.browser.file_index()
-        taken = albums_store.taken_dates(self.store)
         carried, any_label = _label_masks(self.browser, view, index)
+
+        @functools.cache  # one read for every date term of the queries
+        def taken() -> list[str | None]:
+            dates = albums_store.taken_dates(self.store)
+            return [dates.get(p) for p in index.paths]
 
         def similarity(text: str) -> np.ndarray:
             if view is None:
@@ -100,9 +105,9 @@ class Finder:
             vector = self._text_vector(text, embed)
             return file_scores(index, view.matrix.embeddings @ vector)
 
-        return Facts(index, carried, any_label, similarity, [taken.get(p) for p in index.paths])
+        return Facts(index, carried, any_label, similarity, taken)
 
-    def find(self, query: str, embed: bool = True) -> list[PhotoRef]:
+    def find(self, query: str, embed: bool = True) -> Sequence[PhotoRef]:
         """The photos a query selects: path order, or best first when it searches by text."""
         tree = parse(query)
         facts = self._facts(embed)
@@ -117,7 +122,7 @@ class Finder:
         where: str | None,
         filters: Filters,
         limit: int,
-    ) -> list[PhotoRef]:
+    ) -> Sequence[PhotoRef]:
         """Photos nearest to the liked ones and away from the disliked, best first, the given
         photos themselves left out; `where` is a query the results must also match."""
         view = self.browser.labels.view()
@@ -178,9 +183,12 @@ class Finder:
     def albums(self, embed: bool = True) -> list[Album]:
         """Every album with its live count; without `embed`, albums whose texts were not
         embedded yet get no count (the GUI embeds them on its model thread first)."""
-        found = []
+        found: list[Album] = []
+        saved = albums_store.all_albums(self.store)
+        if not saved:  # no facts to read: a tag's sidebar refresh read them for nothing
+            return found
         facts = self._facts(embed)  # read once for every album: a sidebar refresh stays cheap
-        for row in albums_store.all_albums(self.store):
+        for row in saved:
             try:
                 held = int(matches(parse(row.query), facts).sum())
                 found.append(Album(row.name, row.query, held))
