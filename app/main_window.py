@@ -515,10 +515,9 @@ class MainWindow(QMainWindow):
         if not paths:
             return
         selection = QItemSelection()
-        for row, photo in enumerate(self.photo_model.photos()):
-            if photo.path in paths:
-                index = self.photo_model.index(row)
-                selection.select(index, index)
+        for row in self.photo_model.rows_of(paths):
+            index = self.photo_model.index(row)
+            selection.select(index, index)
         self.grid.selectionModel().select(selection, QItemSelectionModel.SelectionFlag.Select)
 
     def _selection_changed(self, *_args) -> None:

@@ -6,7 +6,7 @@ and the store; the plain data they return is in core/browsing.py and here.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,11 +14,14 @@ import numpy as np
 from phototag.core.browsing import (
     NEAR_MISS_FLOOR,
     FileIndex,
+    LabelMarks,
     LabelReview,
     PhotoDetails,
     PhotoLabel,
     PhotoRef,
+    PhotoRefs,
     PhotoState,
+    Rounded,
     best_first,
 )
 from phototag.core.errors import UserError
@@ -111,15 +114,23 @@ class Browser:
         self.store = store
         self.labels = labels
         self._cache: tuple[ModelView | None, tuple, FileIndex] | None = None
+        self._signature: tuple[tuple, tuple] | None = None  # (write stamp, files signature)
 
     def forget(self) -> None:
         """Drop the cached file index (a projection switch or a reload made it stale)."""
         self._cache = None
 
+    def _files_signature(self) -> tuple:
+        """The files' signature, read again only after a write to the database."""
+        stamp = files.write_stamp(self.store)
+        if self._signature is None or self._signature[0] != stamp:
+            self._signature = (stamp, files.files_signature(self.store))
+        return self._signature[1]
+
     def file_index(self) -> FileIndex:
         """Present files with their matrix rows, cached until the files or the view change."""
         view = self.labels.view()
-        signature = files.files_signature(self.store)
+        signature = self._files_signature()
         cached = self._cache
         if cached is not None and cached[0] is view and cached[1] == signature:
             return cached[2]
@@ -189,9 +200,7 @@ class Browser:
             found.append(PhotoLabel(head.name, round(score, 4), _STATE_OF[polarity]))
         return sorted(found, key=lambda label: (_STATE_RANK[label.state], -label.score))
 
-    def photos(
-        self, all_of: Iterable[str], any_of: Iterable[str], folder: str | None
-    ) -> list[PhotoRef]:
+    def photos(self, all_of: Iterable[str], any_of: Iterable[str], folder: str | None) -> PhotoRefs:
         index = self.file_index()
         mask = index.in_folder(folder) & self.carrying(index, all_of, any_of)
         return index.refs(np.flatnonzero(mask))
@@ -223,13 +232,13 @@ class Browser:
         cosine = file_scores(index, view.scores[:, column])
         closeness = probability(cosine, head.threshold, head.calibration.slope)
         score = readable(cosine, head)
-        polarity = np.fromiter(
-            (head.examples.get(int(i), 0) for i in index.image_ids), np.int8, len(index.paths)
-        )
+        polarity = _polarity(index.image_ids, head.examples)
         free = (polarity == 0) & (index.rows >= 0)
         decided = free & (cosine >= head.threshold)
         near = free & ~decided & (closeness >= NEAR_MISS_FLOOR)
         stops = slider_stops(cosine[free], head)
+        codes = np.zeros(len(index.paths), dtype=np.int8)  # into MARK_NAMES
+        codes[polarity == 1], codes[decided], codes[polarity == -1] = 1, 2, 3
         return LabelReview(
             label=name,
             threshold=None if math.isinf(head.threshold) else float(head.threshold),
@@ -243,7 +252,8 @@ class Browser:
             near_misses=index.refs(best_first(cosine, near, near_misses), score),
             rejected=index.refs(best_first(cosine, polarity == -1), score),
             stops=tuple(stops.tolist()),
-            stop_scores=tuple(round(float(x), 4) for x in readable(stops, head)),
+            stop_scores=Rounded(readable(stops, head)),
+            states=LabelMarks(index, codes, score),
         )
 
     def search(
@@ -253,7 +263,7 @@ class Browser:
         filters: tuple[Iterable[str], Iterable[str], str | None],
         limit: int,
         within: np.ndarray | None = None,
-    ) -> list[PhotoRef]:
+    ) -> Sequence[PhotoRef]:
         """`filters` is (all_of, any_of, folder), `within` a mask of the files allowed (more
         like this leaves its own photos out); the text is embedded only when there is
         something to search."""
@@ -367,6 +377,21 @@ class Browser:
                 )
             )
         return result
+
+
+def _polarity(image_ids: np.ndarray, examples: dict[int, int]) -> np.ndarray:
+    """Each file's decision (1, -1, or 0 for none) from a label's examples, by a sorted lookup:
+    a dict lookup per file took 77 ms of a tag at 100k photos."""
+    polarity = np.zeros(len(image_ids), dtype=np.int8)
+    if not examples or not len(image_ids):
+        return polarity
+    decided = np.fromiter(examples, np.int64, len(examples))
+    signs = np.fromiter(examples.values(), np.int8, len(examples))
+    order = np.argsort(decided)
+    at = np.minimum(np.searchsorted(decided[order], image_ids), len(decided) - 1)
+    hit = decided[order][at] == image_ids
+    polarity[hit] = signs[order][at[hit]]
+    return polarity
 
 
 def _shown(view: ModelView, scores: np.ndarray, floor: float | None) -> np.ndarray:

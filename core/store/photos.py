@@ -229,6 +229,15 @@ def file_facts(store: Store, path: str) -> FileFacts | None:
     return None if row is None else FileFacts(*row)
 
 
+def write_stamp(store: Store) -> tuple:
+    """Equal on two calls only if no connection wrote to the database in between: SQLite's
+    data_version moves on another connection's commit, total_changes on this one's writes (and
+    the connection itself is part of it, for a reopened store). One PRAGMA instead of
+    files_signature's scan of every file row (10 ms at 100k, 6 times in a tag)."""
+    conn = store.conn
+    return (conn, conn.execute("PRAGMA data_version").fetchone()[0], conn.total_changes)
+
+
 def files_signature(store: Store) -> tuple:
     """Changes whenever a file is added, seen again or changes status: a cache key."""
     return tuple(

@@ -42,3 +42,27 @@ def test_tagging_in_all_photos_repaints_only_changed_rows(
     assert model.data(model.index(model.row_of(newly)), Role.MARK) == "confirmed"
     unchanged_rows = set(range(len(before))) - repainted
     assert unchanged_rows, "every row was repainted: no better than a reset"
+
+
+def test_a_thumbnail_repaints_the_rows_that_asked_for_it_and_no_other(
+    qtbot, qapp, library, tmp_path
+):
+    """Rows are indexed by content hash only when Qt paints them, not all at every refresh."""
+    from phototag.app.photo_model import PhotoModel
+    from phototag.app.thumbnail_loader import ThumbnailLoader
+
+    model = PhotoModel(ThumbnailLoader(tmp_path / "thumbnails", 64))
+    model.set_photos(library.photos())
+    repainted: list[int] = []
+
+    def changed(first, last, roles) -> None:
+        if Role.THUMBNAIL in roles:
+            repainted.extend(range(first.row(), last.row() + 1))
+
+    model.dataChanged.connect(changed)
+    asked = [0, 2]
+    assert all(model.data(model.index(row), Role.THUMBNAIL) is None for row in asked)
+    qtbot.waitUntil(lambda: sorted(repainted) == asked)
+    assert all(model.data(model.index(row), Role.THUMBNAIL) is not None for row in asked)
+    qtbot.wait(50)  # a late signal for a row never asked would show here
+    assert sorted(repainted) == asked
