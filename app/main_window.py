@@ -431,7 +431,7 @@ class MainWindow(QMainWindow):
         scroll = self.grid.verticalScrollBar().value() if same_view else 0
         self.photo_model.set_photos(snapshot.photos, snapshot.marks)
         self._restore_selection(selected)
-        self.grid.verticalScrollBar().setValue(scroll)
+        self.grid.restore_scroll(scroll)
         self._show_header(len(snapshot.photos), snapshot.review, snapshot.album_query)
         self._selection_changed()
         if snapshot.contents is not None and self.view.kind not in ("similar", "group"):

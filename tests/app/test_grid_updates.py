@@ -66,3 +66,28 @@ def test_a_thumbnail_repaints_the_rows_that_asked_for_it_and_no_other(
     assert all(model.data(model.index(row), Role.THUMBNAIL) is not None for row in asked)
     qtbot.wait(50)  # a late signal for a row never asked would show here
     assert sorted(repainted) == asked
+
+
+def test_a_refresh_keeps_the_scroll_position_while_the_grid_is_laid_out_in_batches(
+    qtbot, open_window, library_dir, photo_set
+):
+    _, made = photo_set
+    window = open_window(library_dir)
+    window.resize(700, 420)
+    window.tag_paths("red", made["red"][:2])
+    window.sidebar.select("label", "red")
+    window.grid.setBatchSize(1)  # a row a batch: the range grows back row by row
+    bar = window.grid.verticalScrollBar()
+    qtbot.waitUntil(lambda: bar.maximum() > 0)
+    suggested = shown_paths(window)
+    bar.setValue(bar.maximum())
+    bottom = bar.value()
+
+    window.tag_paths("red", suggested[:1])
+
+    model = window.photo_model
+    qtbot.waitUntil(lambda: shown_paths(window) != suggested)
+    last = model.index(model.rowCount() - 1)
+    qtbot.waitUntil(lambda: window.grid.visualRect(last).isValid())  # laid out to the end
+    assert bar.value() == min(bottom, bar.maximum())
+    assert bar.value() > 0
