@@ -115,6 +115,8 @@ class Browser:
         self.labels = labels
         self._cache: tuple[ModelView | None, tuple, FileIndex] | None = None
         self._signature: tuple[tuple, tuple] | None = None  # (write stamp, files signature)
+        # label id -> (head, its revision, threshold, file index, suggested count)
+        self._suggested: dict[int, tuple[LabelHead, int, float, FileIndex, int]] = {}
 
     def forget(self) -> None:
         """Drop the cached file index (a projection switch or a reload made it stale)."""
@@ -311,6 +313,25 @@ class Browser:
             if label is None or carried:
                 yield Prediction(file.path, carried)
 
+    def _suggested_count(
+        self, view: ModelView, column: int, index: FileIndex, is_shown: np.ndarray
+    ) -> int:
+        """Shown photos over the label's threshold that the user has not decided, counted again
+        only when the label's scores, examples or threshold or the files changed: the one label
+        a tag changed, not all 50 (every label's count took 39 ms of each of a tag's four
+        label listings at 100k photos x 50 labels, load 13)."""
+        head = view.heads[column]
+        cached = self._suggested.get(head.label_id)
+        if cached is not None:
+            same = cached[0] is head and cached[3] is index
+            if same and cached[1:3] == (head.revision, head.threshold):
+                return cached[4]
+        over = (view.scores[:, column] >= head.threshold) & is_shown
+        over[view.matrix.rows(list(head.examples))] = False
+        count = int(np.count_nonzero(over))
+        self._suggested[head.label_id] = (head, head.revision, head.threshold, index, count)
+        return count
+
     def model_info(self) -> ModelInfo | None:
         row = files.active_model(self.store)
         if row is None:
@@ -347,10 +368,11 @@ class Browser:
             # label, 0.34 s of a tag's 0.67 s at 30k photos x 50 labels.
             is_shown = np.zeros(len(view.matrix), dtype=bool)
             is_shown[index.rows[index.rows >= 0]] = True
-            decided = view.decisions()[is_shown].sum(axis=0)
             for column, head in enumerate(view.heads):
-                confirmed_rows = int(is_shown[view.matrix.rows(head.ids(1))].sum())
-                applied[head.label_id] = (int(decided[column]) - confirmed_rows, head)
+                applied[head.label_id] = (
+                    self._suggested_count(view, column, index, is_shown),
+                    head,
+                )
         library_method = LIBRARY_METHOD.read(self.store)
         result = []
         for row in stored.all_labels(self.store, by_name=True):

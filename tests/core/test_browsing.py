@@ -189,3 +189,39 @@ def test_the_listing_sees_files_another_library_object_scanned(writable_photos, 
         with Library(root) as other:
             other.scan(model="tiny-random")
         assert str(folder / "new-green.png") in {p.path for p in library.photos()}
+
+
+def test_suggested_counts_are_right_after_every_kind_of_decision(library, library_dir, photo_set):
+    """The counts are kept per label between listings; each must equal a fresh library's."""
+    from phototag.core.library import Library
+
+    _, made = photo_set
+
+    def counts(of) -> dict[str, int]:
+        return {info.name: info.suggested for info in of.labels()}
+
+    def assert_fresh() -> None:
+        with Library(library_dir) as fresh:
+            assert counts(library) == counts(fresh)
+
+    library.tag("red", made["red"][:3])
+    library.tag("blue", made["blue"][:3])
+    assert_fresh()
+    first = counts(library)
+    library.tag("red", [library.review("red").suggested[0].path])
+    assert counts(library)["red"] == first["red"] - 1
+    assert counts(library)["blue"] == first["blue"]
+    assert_fresh()
+    library.reject("red", [library.review("red").suggested[0].path])
+    assert_fresh()
+    library.set_threshold("red", library.review("red").stops[2])
+    assert counts(library)["red"] == 3
+    assert_fresh()
+    library.untag("red", made["red"][:1])
+    assert_fresh()
+    library.undo()
+    assert_fresh()
+    with Library(library_dir) as other:
+        other.tag("blue", made["blue"][3:4])
+    library.tag("blue", made["blue"][4:5])  # catches up with the other library's example
+    assert_fresh()
