@@ -176,6 +176,12 @@ class PhotoRefs(Sequence[PhotoRef]):
             return False
         return [p.path for p in other] == [p.path for p in self]
 
+    def __add__(self, other: Sequence[PhotoRef]) -> list[PhotoRef]:
+        return [*self, *other]  # joined as lists join, e.g. a review's confirmed + suggested
+
+    def __radd__(self, other: Sequence[PhotoRef]) -> list[PhotoRef]:
+        return [*other, *self]
+
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Sequence):
             return NotImplemented

@@ -130,6 +130,8 @@ def test_a_reviews_refs_are_made_when_read_and_behave_as_a_list(library, photo_s
     assert suggested[-1] == as_list[-1]
     assert suggested.row_of(as_list[2].path) == 2
     assert suggested.rows_of({as_list[3].path, as_list[0].path, "/not/here"}) == [0, 3]
+    assert suggested[:2] + as_list[2:] == as_list
+    assert as_list[:1] + suggested[1:] == as_list
     assert suggested.same_rows(as_list)
     assert not suggested.same_rows(as_list[::-1])
 
