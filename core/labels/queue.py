@@ -35,6 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from phototag.core.labels.thresholds import probability
+from phototag.core.model.adam import single_threaded
 
 DIVERSITY = 1.0
 NEAR_DUPLICATE = 0.9
@@ -97,6 +98,20 @@ def choose(
     rows = np.flatnonzero(candidates)
     if count <= 0 or not len(rows) or not math.isfinite(threshold):
         return []
+    with single_threaded():  # small products: a second BLAS thread only waits for a core
+        return _greedy(embeddings, cosines, (threshold, slope), rows, decided_rows, count)
+
+
+def _greedy(
+    embeddings: np.ndarray,
+    cosines: np.ndarray,
+    calibration: tuple[float, float],
+    rows: np.ndarray,
+    decided_rows: np.ndarray,
+    count: int,
+) -> list[Pick]:
+    """The picks among the candidate `rows`, most uncertain and least redundant first."""
+    threshold, slope = calibration
     scores = np.asarray(probability(cosines[rows].astype(np.float64), threshold, slope))
     wanted = uncertainty(scores)
     pool_size = min(len(rows), max(POOL_MIN, POOL_PER_PICK * count))
