@@ -14,6 +14,7 @@ import numpy as np
 from phototag.core.browsing import (
     NEAR_MISS_FLOOR,
     FileIndex,
+    Floats,
     LabelMarks,
     LabelReview,
     PhotoDetails,
@@ -21,7 +22,6 @@ from phototag.core.browsing import (
     PhotoRef,
     PhotoRefs,
     PhotoState,
-    Rounded,
     best_first,
 )
 from phototag.core.errors import UserError
@@ -253,8 +253,8 @@ class Browser:
             suggested=index.refs(best_first(cosine, decided), score),
             near_misses=index.refs(best_first(cosine, near, near_misses), score),
             rejected=index.refs(best_first(cosine, polarity == -1), score),
-            stops=tuple(stops.tolist()),
-            stop_scores=Rounded(readable(stops, head)),
+            stops=Floats(stops),
+            stop_scores=Floats(readable(stops, head), digits=4),
             states=LabelMarks(index, codes, score),
         )
 

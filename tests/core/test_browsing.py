@@ -227,3 +227,16 @@ def test_suggested_counts_are_right_after_every_kind_of_decision(library, librar
         other.tag("blue", made["blue"][3:4])
     library.tag("blue", made["blue"][4:5])  # catches up with the other library's example
     assert_fresh()
+
+
+def test_a_reviews_slider_stops_read_as_floats_and_as_one_array(library, photo_set):
+    _, made = photo_set
+    library.tag("red", made["red"][:3])
+    review = library.review("red")
+    stops, scores = list(review.stops), list(review.stop_scores)
+    assert len(stops) == len(scores) > 2
+    assert all(type(stop) is float for stop in stops)
+    assert np.asarray(review.stops, dtype=np.float64).tolist() == stops
+    assert list(review.stops[1:3]) == stops[1:3]
+    assert scores == [round(score, 4) for score in scores]
+    assert review.stop_scores == scores
