@@ -205,6 +205,7 @@ def test_suggested_counts_are_right_after_every_kind_of_decision(library, librar
     def assert_fresh() -> None:
         with Library(library_dir) as fresh:
             assert counts(library) == counts(fresh)
+            assert library.labels() == fresh.labels()  # confirmed and rejected too
 
     library.tag("red", made["red"][:3])
     library.tag("blue", made["blue"][:3])
