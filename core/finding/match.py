@@ -37,7 +37,7 @@ class Facts:
 
     index: FileIndex
     carried: Callable[[str, bool], np.ndarray]
-    any_label: np.ndarray
+    any_label: Callable[[], np.ndarray]
     similarity: Callable[[str], np.ndarray]
     taken: Callable[[], list[str | None]]
 
@@ -57,7 +57,7 @@ def _term(node: Node, facts: Facts) -> np.ndarray:
     if isinstance(node, Label):
         return facts.carried(node.name, node.confirmed_only)
     if isinstance(node, Unlabelled):
-        return ~facts.any_label
+        return ~facts.any_label()
     if isinstance(node, Folder):
         return facts.index.in_folder(canonical(node.path))
     if isinstance(node, Taken):

@@ -141,8 +141,18 @@ class ModelView:
         thresholds = np.array([h.threshold for h in self.heads], dtype=np.float64)
         decided = self.scores >= thresholds[None, :]
         for column, head in enumerate(self.heads):
-            decided[self.matrix.rows(head.ids(-1)), column] = False
-            decided[self.matrix.rows(head.ids(1)), column] = True
+            self._overrule(decided[:, column], head)
+        return decided
+
+    def decided(self, column: int) -> np.ndarray:
+        """One label's column of decisions()."""
+        head = self.heads[column]
+        return self._overrule(self.scores[:, column] >= np.float64(head.threshold), head)
+
+    def _overrule(self, decided: np.ndarray, head: LabelHead) -> np.ndarray:
+        """The user's decisions win over the score (in place)."""
+        decided[self.matrix.rows(head.ids(-1))] = False
+        decided[self.matrix.rows(head.ids(1))] = True
         return decided
 
     def probabilities(self) -> np.ndarray:
