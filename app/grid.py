@@ -153,6 +153,11 @@ class PhotoGrid(QListView):
         bar.rangeChanged.connect(self._range_grew)
         bar.actionTriggered.connect(self._user_scrolled)
 
+    def scroll_value(self) -> int:
+        """Where the grid is scrolled, or is to be once the batches reach it: a refresh in the
+        middle of a batched layout keeps the position the user had, not the range so far."""
+        return self.verticalScrollBar().value() if self._scroll_to is None else self._scroll_to
+
     def restore_scroll(self, value: int) -> None:
         """Scroll to `value`, and again as the batched layout of new rows grows the range, until
         a range reaches it (or the user scrolls)."""
@@ -160,9 +165,14 @@ class PhotoGrid(QListView):
         self._scroll_to = value if value > 0 else None
 
     def _range_grew(self, _minimum: int, maximum: int) -> None:
+        """Qt emits this before it clamps the value: a layout that starts over (new rows, a
+        resize) keeps the place it would lose, and its batches give it back."""
+        bar = self.verticalScrollBar()
+        if self._scroll_to is None and maximum < bar.value():
+            self._scroll_to = bar.value()
         if self._scroll_to is None:
             return
-        self.verticalScrollBar().setValue(min(self._scroll_to, maximum))
+        bar.setValue(min(self._scroll_to, maximum))
         if maximum >= self._scroll_to:
             self._scroll_to = None
 

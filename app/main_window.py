@@ -428,7 +428,7 @@ class MainWindow(QMainWindow):
         if snapshot.problem is not None:
             self.notify(snapshot.problem)
         selected = set(self.grid.selected_paths()) if same_view else set()
-        scroll = self.grid.verticalScrollBar().value() if same_view else 0
+        scroll = self.grid.scroll_value() if same_view else 0
         self.photo_model.set_photos(snapshot.photos, snapshot.marks)
         self._restore_selection(selected)
         self.grid.restore_scroll(scroll)
