@@ -82,6 +82,7 @@ def _rescaling(vectors: np.ndarray):
     return rescale
 
 
+@single_threaded()  # small products: a second BLAS thread only waits for a core
 def choose(
     embeddings: np.ndarray,
     cosines: np.ndarray,
@@ -98,20 +99,6 @@ def choose(
     rows = np.flatnonzero(candidates)
     if count <= 0 or not len(rows) or not math.isfinite(threshold):
         return []
-    with single_threaded():  # small products: a second BLAS thread only waits for a core
-        return _greedy(embeddings, cosines, (threshold, slope), rows, decided_rows, count)
-
-
-def _greedy(
-    embeddings: np.ndarray,
-    cosines: np.ndarray,
-    calibration: tuple[float, float],
-    rows: np.ndarray,
-    decided_rows: np.ndarray,
-    count: int,
-) -> list[Pick]:
-    """The picks among the candidate `rows`, most uncertain and least redundant first."""
-    threshold, slope = calibration
     scores = np.asarray(probability(cosines[rows].astype(np.float64), threshold, slope))
     wanted = uncertainty(scores)
     pool_size = min(len(rows), max(POOL_MIN, POOL_PER_PICK * count))
