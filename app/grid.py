@@ -1,9 +1,13 @@
 """The thumbnail grid: a QListView in icon mode with uniform square cells.
 
-Uniform sizes keep 50,000 rows smooth: laying them all out takes about 0.1 s in one pass
-(measured; Qt's batched mode was slower to reach the end), and Qt asks the model only for what
-is on screen. The delegate paints everything (thumbnail, selection,
-the focused label's badge), so confirmed and suggested photos never look alike.
+Uniform sizes keep 100,000 rows smooth, and Qt asks the model only for what is on screen. The
+grid is laid out in batches of LAYOUT_BATCH rows, one an event loop turn: after a tag at 100k
+photos, a one-pass layout of the 90k suggestions held the GUI thread 130-400 ms, batches show
+the first screen after 30-46 ms and reach the end in 200-300 ms without a frame longer than a
+batch (measured in one run, load average 7). The scroll position a refresh restores is kept
+until the batches have laid out far enough to reach it. The delegate paints everything
+(thumbnail, selection, the focused label's badge), so confirmed and suggested photos never look
+alike.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ THUMBNAIL_CELL = 216  # thumbnails are made for cells up to this size; larger on
 GAP = 4
 RADIUS = 8.0
 BADGE = 22
+LAYOUT_BATCH = 2000
 
 
 class PhotoDelegate(QStyledItemDelegate):
@@ -125,6 +130,8 @@ class PhotoGrid(QListView):
         self.setItemDelegate(PhotoDelegate(self))
         self.setViewMode(QListView.ViewMode.IconMode)
         self.setUniformItemSizes(True)
+        self.setLayoutMode(QListView.LayoutMode.Batched)
+        self.setBatchSize(LAYOUT_BATCH)
         self.setResizeMode(QListView.ResizeMode.Adjust)
         self.setMovement(QListView.Movement.Static)
         self.setGridSize(QSize(CELL, CELL))
@@ -141,6 +148,36 @@ class PhotoGrid(QListView):
         )
         self.empty_title = ""
         self.empty_hint = ""
+        self._scroll_to: int | None = None
+        bar = self.verticalScrollBar()
+        bar.rangeChanged.connect(self._range_grew)
+        bar.actionTriggered.connect(self._user_scrolled)
+
+    def scroll_value(self) -> int:
+        """Where the grid is scrolled, or is to be once the batches reach it: a refresh in the
+        middle of a batched layout keeps the position the user had, not the range so far."""
+        return self.verticalScrollBar().value() if self._scroll_to is None else self._scroll_to
+
+    def restore_scroll(self, value: int) -> None:
+        """Scroll to `value`, and again as the batched layout of new rows grows the range, until
+        a range reaches it (or the user scrolls)."""
+        self.verticalScrollBar().setValue(value)
+        self._scroll_to = value if value > 0 else None
+
+    def _range_grew(self, _minimum: int, maximum: int) -> None:
+        """Qt emits this before it clamps the value: a layout that starts over (new rows, a
+        resize) keeps the place it would lose, and its batches give it back."""
+        bar = self.verticalScrollBar()
+        if self._scroll_to is None and maximum < bar.value():
+            self._scroll_to = bar.value()
+        if self._scroll_to is None:
+            return
+        bar.setValue(min(self._scroll_to, maximum))
+        if maximum >= self._scroll_to:
+            self._scroll_to = None
+
+    def _user_scrolled(self, _action: int) -> None:
+        self._scroll_to = None  # the user's own scrolling wins over a restore still waiting
 
     def resizeEvent(self, event) -> None:  # noqa: N802
         """As many CELL-wide columns as fit, widened to fill the row: no ragged gap."""

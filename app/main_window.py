@@ -428,10 +428,10 @@ class MainWindow(QMainWindow):
         if snapshot.problem is not None:
             self.notify(snapshot.problem)
         selected = set(self.grid.selected_paths()) if same_view else set()
-        scroll = self.grid.verticalScrollBar().value() if same_view else 0
+        scroll = self.grid.scroll_value() if same_view else 0
         self.photo_model.set_photos(snapshot.photos, snapshot.marks)
         self._restore_selection(selected)
-        self.grid.verticalScrollBar().setValue(scroll)
+        self.grid.restore_scroll(scroll)
         self._show_header(len(snapshot.photos), snapshot.review, snapshot.album_query)
         self._selection_changed()
         if snapshot.contents is not None and self.view.kind not in ("similar", "group"):
@@ -515,10 +515,9 @@ class MainWindow(QMainWindow):
         if not paths:
             return
         selection = QItemSelection()
-        for row, photo in enumerate(self.photo_model.photos()):
-            if photo.path in paths:
-                index = self.photo_model.index(row)
-                selection.select(index, index)
+        for row in self.photo_model.rows_of(paths):
+            index = self.photo_model.index(row)
+            selection.select(index, index)
         self.grid.selectionModel().select(selection, QItemSelectionModel.SelectionFlag.Select)
 
     def _selection_changed(self, *_args) -> None:

@@ -8,6 +8,7 @@ thread then only fills widgets from it. Nothing here touches Qt.
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -20,12 +21,14 @@ from phototag.core import (
     LabelInfo,
     LabelReview,
     Library,
+    Mark,
     ModelInfo,
     PhotoRef,
+    PhotoRefs,
     PhototagError,
 )
 
-Marks = dict[str, tuple[str, float | None]]
+Marks = MutableMapping[str, Mark]
 FOUND_KINDS = ("similar", "album", "group")
 
 
@@ -76,7 +79,7 @@ class LibraryContents:
 class ViewSnapshot:
     request: ViewRequest
     view: View  # the request's, or All photos once its label or album is gone
-    photos: list[PhotoRef] = field(default_factory=list)
+    photos: Sequence[PhotoRef] = field(default_factory=list)
     marks: Marks = field(default_factory=dict)
     review: LabelReview | None = None
     to_help: list[PhotoRef] = field(default_factory=list)
@@ -143,9 +146,7 @@ def _read_view(library: Library, request: ViewRequest, snapshot: ViewSnapshot) -
             snapshot.album_query = library.album_query(view.key or "")
         snapshot.photos = _found(library, request, view)
         snapshot.marks = _focus_marks(library, request.focus_label) if view.kind == "album" else {}
-        snapshot.marks.update(
-            {p.path: ("near", p.score) for p in snapshot.photos if p.score is not None}
-        )
+        snapshot.marks.update(_similarity_marks(snapshot.photos))
     elif view.kind == "label" and view.key is not None:
         _read_review(library, view.key, view.section, snapshot)
     else:
@@ -153,7 +154,15 @@ def _read_view(library: Library, request: ViewRequest, snapshot: ViewSnapshot) -
         snapshot.marks = _focus_marks(library, request.focus_label)
 
 
-def _found(library: Library, request: ViewRequest, view: View) -> list[PhotoRef]:
+def _similarity_marks(photos: Sequence[PhotoRef]) -> dict[str, Mark]:
+    """Each found photo's similarity as its mark; an album without text has no scores to
+    read, and its 100k refs are not made for nothing."""
+    if isinstance(photos, PhotoRefs) and photos.scores is None:
+        return {}
+    return {p.path: ("near", p.score) for p in photos if p.score is not None}
+
+
+def _found(library: Library, request: ViewRequest, view: View) -> Sequence[PhotoRef]:
     """The photos of a finding view, each with its similarity as its score."""
     if view.kind == "similar":
         return library.similar(view.paths, all_of=list(request.all_of), any_of=list(request.any_of))
@@ -174,7 +183,7 @@ def _read_review(library: Library, label: str, section: str, snapshot: ViewSnaps
     for photo in to_help:  # every photo to decide shows its score
         marks.setdefault(photo.path, ("near", photo.score))
     snapshot.review, snapshot.to_help, snapshot.marks = review, to_help, marks
-    snapshot.photos = to_help if section == "help" else list(getattr(review, section))
+    snapshot.photos = to_help if section == "help" else getattr(review, section)
 
 
 def _focus_marks(library: Library, focus_label: str | None) -> Marks:
@@ -188,11 +197,5 @@ def _focus_marks(library: Library, focus_label: str | None) -> Marks:
 
 
 def review_marks(review: LabelReview) -> Marks:
-    marks: Marks = {}
-    for mark, photos in (
-        ("suggested", review.suggested),
-        ("rejected", review.rejected),
-        ("confirmed", review.confirmed),
-    ):
-        marks.update({p.path: (mark, p.score) for p in photos})
-    return marks
+    """The review's marks, read per path when the grid paints a row (core's LabelMarks)."""
+    return review.marks()

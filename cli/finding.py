@@ -6,6 +6,8 @@ line a photo (`score<TAB>path`, or the path alone), or with --json one JSON obje
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import click
 
 from phototag.cli.main import _Context, _note_if_meaningless, _print_json, cli, pass_context
@@ -14,7 +16,7 @@ from phototag.core import SEARCH_LIMIT, PhotoGroup, PhotoRef
 GROUP_PATHS_SHOWN = 5
 
 
-def _print_photos(photos: list[PhotoRef], as_json: bool) -> None:
+def _print_photos(photos: Sequence[PhotoRef], as_json: bool) -> None:
     for photo in photos:
         if as_json:
             _print_json({"path": photo.path, "score": photo.score})

@@ -46,10 +46,13 @@ _PUBLIC: dict[str, tuple[str, str]] = {
     "Status": ("library", "Status"),
     "library_root": ("library", "library_root"),
     # browsing results (core/browsing.py)
+    "LabelMarks": ("browsing", "LabelMarks"),
     "LabelReview": ("browsing", "LabelReview"),
+    "Mark": ("browsing", "Mark"),
     "PhotoDetails": ("browsing", "PhotoDetails"),
     "PhotoLabel": ("browsing", "PhotoLabel"),
     "PhotoRef": ("browsing", "PhotoRef"),
+    "PhotoRefs": ("browsing", "PhotoRefs"),
     "SEARCH_LIMIT": ("browsing", "SEARCH_LIMIT"),
     # errors (core/errors.py)
     "EnvironmentProblem": ("errors", "EnvironmentProblem"),
@@ -137,10 +140,13 @@ if TYPE_CHECKING:  # what type checkers see; tests/test_public_api.py keeps it e
     from phototag.core.browse import LabelScore
     from phototag.core.browsing import (
         SEARCH_LIMIT,
+        LabelMarks,
         LabelReview,
+        Mark,
         PhotoDetails,
         PhotoLabel,
         PhotoRef,
+        PhotoRefs,
     )
     from phototag.core.coverage import Coverage
     from phototag.core.errors import (

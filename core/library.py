@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -503,7 +503,7 @@ class Library:
 
     def photos(
         self, all_of: Iterable[str] = (), any_of: Iterable[str] = (), folder: str | None = None
-    ) -> list[PhotoRef]:
+    ) -> Sequence[PhotoRef]:
         """Present photos in path order: below `folder`, carrying every label in `all_of` and
         at least one in `any_of` (confirmed or suggested)."""
         return self._browser.photos(all_of, any_of, folder)
@@ -523,7 +523,7 @@ class Library:
         any_of: Iterable[str] = (),
         folder: str | None = None,
         limit: int = SEARCH_LIMIT,
-    ) -> list[PhotoRef]:
+    ) -> Sequence[PhotoRef]:
         """Photos nearest in meaning to a text, best first; `score` is the cosine similarity.
 
         `query` may be an embedding from embed_text(), so the model can run in another thread.
@@ -541,14 +541,14 @@ class Library:
         any_of: Iterable[str] = (),
         folder: str | None = None,
         limit: int = SEARCH_LIMIT,
-    ) -> list[PhotoRef]:
+    ) -> Sequence[PhotoRef]:
         """More like these photos (and unlike `not_paths`), best first, the given photos left
         out; `score` is the cosine similarity. `where` is a query the results also match."""
         liked, disliked = [str(p) for p in paths], [str(p) for p in not_paths]
         filters = (all_of, any_of, folder)
         return self._finder.similar(liked, disliked, where, filters, limit)
 
-    def find(self, query: str) -> list[PhotoRef]:
+    def find(self, query: str) -> Sequence[PhotoRef]:
         """The photos a query selects (core/finding/query.py has the language); a malformed
         query raises a UserError naming the column."""
         return self._finder.find(query)
@@ -577,7 +577,7 @@ class Library:
     def album_query(self, name: str) -> str:
         return self._finder.album_query(name)
 
-    def album_photos(self, name: str, embed: bool = True) -> list[PhotoRef]:
+    def album_photos(self, name: str, embed: bool = True) -> Sequence[PhotoRef]:
         return self._finder.find(self._finder.album_query(name), embed)
 
     def discover(self, limit: int = GROUPS_SHOWN) -> list[PhotoGroup]:

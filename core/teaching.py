@@ -28,6 +28,9 @@ from phototag.core.store import labels as stored
 QUEUE_SHOWN = 20
 PRECISION_WARNING = 0.8
 CONFIDENCE = 0.95
+WILSON_Z = 1.959963984540054
+"""The normal quantile of a two-sided 95% interval: scipy.special.ndtri(0.5 + 0.5 * CONFIDENCE),
+written out (the standard library's NormalDist gives it one unit in the last place lower)."""
 
 
 @dataclass(frozen=True)
@@ -60,13 +63,12 @@ class LabelHealth:
         return bool(self.warnings)
 
 
-def _first_file_of_rows(rows: np.ndarray) -> dict[int, int]:
-    """Matrix row -> position of the first present file showing that image."""
-    first: dict[int, int] = {}
-    for position, row in enumerate(rows):
-        if row >= 0:
-            first.setdefault(int(row), position)
-    return first
+def _first_files(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(matrix rows shown, sorted; the position of the first present file showing each), by
+    np.unique's first occurrences: a dict filled file by file took 37 ms of a tag at 100k."""
+    embedded = np.flatnonzero(rows >= 0)
+    matrix_rows, first = np.unique(rows[embedded], return_index=True)
+    return matrix_rows, embedded[first]
 
 
 def help_queue(browser: Browser, label: str, count: int = QUEUE_SHOWN) -> list[QueueItem]:
@@ -77,9 +79,9 @@ def help_queue(browser: Browser, label: str, count: int = QUEUE_SHOWN) -> list[Q
         return []
     head = view.heads[browser.column(view, name)]
     index = browser.file_index()
-    shown = _first_file_of_rows(index.rows)
+    shown, first_file = _first_files(index.rows)
     candidates = np.zeros(len(view.matrix), dtype=bool)
-    candidates[list(shown)] = True
+    candidates[shown] = True
     decided = view.matrix.rows(list(head.examples))
     candidates[decided] = False
     column = view.heads.index(head)
@@ -93,20 +95,26 @@ def help_queue(browser: Browser, label: str, count: int = QUEUE_SHOWN) -> list[Q
     )
     items = []
     for pick in picks:
-        position = shown[pick.row]
+        position = int(first_file[np.searchsorted(shown, pick.row)])
         score = round(float(readable(view.scores[pick.row, column], head)), 4)
         items.append(QueueItem(index.paths[position], index.hashes[position], score, pick.why))
     return items
 
 
 def wilson_interval(successes: int, trials: int) -> tuple[float, float] | None:
-    """The 95% Wilson score interval of a proportion (scipy's), None without trials."""
+    """The 95% Wilson score interval of a proportion, None without trials: scipy's
+    binomtest(...).proportion_ci(method="wilson") to the bit (Newcombe 1998, as scipy writes
+    it; tests/core/test_teaching.py holds the two equal). Not scipy's own: importing scipy.stats
+    took 1.2 s on the GUI thread, in the first tag whose photo the label had suggested."""
     if trials == 0:
         return None
-    from scipy.stats import binomtest
-
-    interval = binomtest(successes, trials).proportion_ci(CONFIDENCE, method="wilson")
-    return float(interval.low), float(interval.high)
+    p = successes / trials
+    denom = 2 * (trials + WILSON_Z**2)
+    center = (2 * trials * p + WILSON_Z**2) / denom
+    delta = WILSON_Z / denom * math.sqrt(4 * trials * p * (1 - p) + WILSON_Z**2)
+    low = 0.0 if successes == 0 else center - delta
+    high = 1.0 if successes == trials else center + delta
+    return float(low), float(high)
 
 
 def uses_fallback_threshold(view: ModelView, head: LabelHead) -> bool:

@@ -4,8 +4,9 @@ worth naming. They read the label state and the file index through the Browser
 
 from __future__ import annotations
 
+import functools
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,7 +44,7 @@ class PhotoGroup:
     """Unlabelled photos that look alike, closest to the group's centre first; each `score`
     is the photo's cosine to that centre and `tightness` their mean."""
 
-    photos: list[PhotoRef]
+    photos: Sequence[PhotoRef]
     tightness: float
 
 
@@ -91,8 +92,12 @@ class Finder:
     def _facts(self, embed: bool = True) -> Facts:
         view = self.browser.labels.view()
         index = self.browser.file_index()
-        taken = albums_store.taken_dates(self.store)
         carried, any_label = _label_masks(self.browser, view, index)
+
+        @functools.cache  # one read for every date term of the queries
+        def taken() -> list[str | None]:
+            dates = albums_store.taken_dates(self.store)
+            return [dates.get(p) for p in index.paths]
 
         def similarity(text: str) -> np.ndarray:
             if view is None:
@@ -100,9 +105,9 @@ class Finder:
             vector = self._text_vector(text, embed)
             return file_scores(index, view.matrix.embeddings @ vector)
 
-        return Facts(index, carried, any_label, similarity, [taken.get(p) for p in index.paths])
+        return Facts(index, carried, any_label, similarity, taken)
 
-    def find(self, query: str, embed: bool = True) -> list[PhotoRef]:
+    def find(self, query: str, embed: bool = True) -> Sequence[PhotoRef]:
         """The photos a query selects: path order, or best first when it searches by text."""
         tree = parse(query)
         facts = self._facts(embed)
@@ -117,7 +122,7 @@ class Finder:
         where: str | None,
         filters: Filters,
         limit: int,
-    ) -> list[PhotoRef]:
+    ) -> Sequence[PhotoRef]:
         """Photos nearest to the liked ones and away from the disliked, best first, the given
         photos themselves left out; `where` is a query the results must also match."""
         view = self.browser.labels.view()
@@ -178,9 +183,12 @@ class Finder:
     def albums(self, embed: bool = True) -> list[Album]:
         """Every album with its live count; without `embed`, albums whose texts were not
         embedded yet get no count (the GUI embeds them on its model thread first)."""
-        found = []
+        found: list[Album] = []
+        saved = albums_store.all_albums(self.store)
+        if not saved:  # no facts to read: a tag's sidebar refresh read them for nothing
+            return found
         facts = self._facts(embed)  # read once for every album: a sidebar refresh stays cheap
-        for row in albums_store.all_albums(self.store):
+        for row in saved:
             try:
                 held = int(matches(parse(row.query), facts).sum())
                 found.append(Album(row.name, row.query, held))
@@ -199,7 +207,7 @@ class Finder:
             return []
         index = self.browser.file_index()
         _, any_label = _label_masks(self.browser, view, index)
-        candidates = np.flatnonzero(~any_label & (index.rows >= 0))
+        candidates = np.flatnonzero(~any_label() & (index.rows >= 0))
         matrix_rows, first = np.unique(index.rows[candidates], return_index=True)
         groups = discovery.cluster(view.matrix.embeddings[matrix_rows], limit)
         return [_photo_group(index, candidates[first[g.rows]], g) for g in groups]
@@ -219,14 +227,18 @@ def _photo_group(index: FileIndex, members: np.ndarray, group: discovery.Cluster
 
 def _label_masks(
     browser: Browser, view: ModelView | None, index: FileIndex
-) -> tuple[Callable[[str, bool], np.ndarray], np.ndarray]:
-    """(carried(name, confirmed_only) -> mask, mask of files carrying any label). A confirmed
-    photo carries its label even before it is embedded with the active model."""
+) -> tuple[Callable[[str, bool], np.ndarray], Callable[[], np.ndarray]]:
+    """(carried(name, confirmed_only) -> mask, any_label() -> mask of files carrying any label),
+    each computed when a query asks: an album naming one label reads that label's column, not
+    every label's decisions (100k x 50 at each sidebar refresh). A confirmed photo carries its
+    label even before it is embedded with the active model."""
     embedded = index.rows >= 0
-    decided = np.zeros((len(index.paths), 0 if view is None else len(view.heads)), dtype=bool)
-    if view is not None:
-        decided[embedded] = view.decisions()[index.rows[embedded]]
-    confirmed_any = np.isin(index.image_ids, _confirmed_images(view))
+
+    def decided(column: int) -> np.ndarray:
+        mask = np.zeros(len(index.paths), dtype=bool)
+        if view is not None:
+            mask[embedded] = view.decided(column)[index.rows[embedded]]
+        return mask
 
     def carried(name: str, confirmed_only: bool) -> np.ndarray:
         if view is None:
@@ -234,9 +246,16 @@ def _label_masks(
             return np.zeros(len(index.paths), dtype=bool)
         column = browser.column(view, name)
         confirmed = np.isin(index.image_ids, view.heads[column].ids(1))
-        return confirmed if confirmed_only else confirmed | decided[:, column]
+        return confirmed if confirmed_only else confirmed | decided(column)
 
-    return carried, decided.any(axis=1) | confirmed_any
+    @functools.cache  # one read for every unlabelled term of the queries
+    def any_label() -> np.ndarray:
+        carrying = np.isin(index.image_ids, _confirmed_images(view))
+        if view is not None:
+            carrying[embedded] |= view.decisions()[index.rows[embedded]].any(axis=1)
+        return carrying
+
+    return carried, any_label
 
 
 def _confirmed_images(view: ModelView | None) -> list[int]:

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from phototag.core.labels.thresholds import probability
+from phototag.core.model.adam import single_threaded
 
 DIVERSITY = 1.0
 NEAR_DUPLICATE = 0.9
@@ -81,6 +82,7 @@ def _rescaling(vectors: np.ndarray):
     return rescale
 
 
+@single_threaded()  # small products: a second BLAS thread only waits for a core
 def choose(
     embeddings: np.ndarray,
     cosines: np.ndarray,

@@ -47,11 +47,11 @@ def readable(cosine: np.ndarray | float, head: LabelHead) -> np.ndarray:
 def slider_stops(undecided: np.ndarray, head: LabelHead) -> np.ndarray:
     """The distinct cosines of the undecided photos a threshold can stop at, best first:
     stops[k - 1] as the threshold suggests the best k of them."""
-    distinct = np.unique(np.asarray(undecided, dtype=np.float64))[::-1]
-    if math.isinf(head.threshold) or not len(distinct):
-        return distinct[:0]
+    cosines = np.asarray(undecided, dtype=np.float64)
+    if math.isinf(head.threshold) or not len(cosines):
+        return cosines[:0]
     lowest = min(head.threshold, _cosine_reading(STOPS_FLOOR, head))
-    return distinct[distinct >= lowest]
+    return np.unique(cosines[cosines >= lowest])[::-1]  # only the stops are sorted
 
 
 def _cosine_reading(score: float, head: LabelHead) -> float:

@@ -4,17 +4,26 @@ BLAS picks its kernels by matrix shape, so the bits of one label's column from
 `E @ W.T` depend on how many other labels there are (measured here: OpenBLAS gives different
 bits for 1, 3 and 7 columns). Labels are therefore scored in blocks of a fixed width, zero-padded:
 each product has the same shape whatever the label count, so adding a label leaves every other
-label's scores identical to the bit, as continual learning promises. The block is 128 wide:
-up to 128 labels cost one pass over the library (1M photos x 100 labels: 1.1 s here, against
-2.2 s with blocks of 64, by bench/scale.py).
+label's scores identical to the bit, as continual learning promises. A column's bits also
+depend on its place in the block and on the number of BLAS threads (measured here: 1 and 2
+threads differ at every block width), so products run on one thread (single_threaded): the
+bits then cannot change with the machine's or the process's thread count, and on a busy
+2-core machine one thread is also the faster (one label at 100k photos, load 15: 141-225 ms
+against 655-671 ms for the 128-wide block on two threads, whose threads wait for a core).
 
-Photos are multiplied ROW_CHUNK at a time for the same reason: OpenBLAS also switches kernels for
-short row counts, so a photo in a last, short chunk got other bits once more photos were scanned
-(199 photos added to 20,000: up to 1.1e-7 here). The last chunk is therefore zero-padded to the
-full chunk, and a photo's scores never depend on how many photos follow it. The padding costs at
-most one chunk per label block: 50 labels over 100 photos take 21 ms instead of 0.15 ms, over
-5,000 photos 21 ms instead of 15 ms, over 100,000 the same 0.26-0.33 s (measured in one run on a
-loaded machine, load average 8.5).
+The block is 16 wide, for the change people wait on: one label's change rescores its block, and
+a pass of a 128-wide block costs as much as 128 labels (100k photos, one thread, load 2: 131 ms
+against 34 ms for 16 wide and 28 ms for 8, where reading the matrix is most of it). A full
+rescore pays instead (100 labels: 240 ms instead of 131 ms, one pass a block), and less since a
+row chunk is multiplied by every block while it is in cache (200k x 100, load 15: 670 ms against
+1.22 s block by block over 8192-row chunks). A tag at 1M photos (issue 14: suggestions within
+1 s) cannot afford a 1.1 s block; opening the library can afford the full rescore.
+
+Photos are multiplied ROW_CHUNK (2048, 4 MB of embeddings: it stays in cache for the blocks) at a
+time for the same reason: OpenBLAS also switches kernels for short row counts, so a photo in a
+last, short chunk got other bits once more photos were scanned (199 photos added to 20,000: up
+to 1.1e-7 here). The last chunk is therefore zero-padded to the full chunk, and a photo's scores
+never depend on how many photos follow it.
 """
 
 from __future__ import annotations
@@ -23,9 +32,11 @@ from collections.abc import Iterator
 
 import numpy as np
 
-LABEL_BLOCK = 128
-# Photos per product: small enough to stay in cache, and the same for every label block.
-ROW_CHUNK = 8192
+from phototag.core.model.adam import single_threaded
+
+LABEL_BLOCK = 16
+# Photos per product: small enough to stay in cache, the same for every label block.
+ROW_CHUNK = 2048
 
 
 class EmbeddingMatrix:
@@ -86,26 +97,21 @@ class EmbeddingMatrix:
     def rescore_columns(self, weights: np.ndarray, scores: np.ndarray, columns) -> None:
         """Rewrite only these label columns of `scores` (images × labels) in place, with the
         same bits scores() gives them: each is computed in its own label block, whatever the
-        other columns hold, so one label's change rescores one block and writes one column."""
+        other columns hold, so one label's change rescores one block and writes one column.
+        A row chunk is multiplied by every wanted block while it is in cache."""
         weights = np.asarray(weights, dtype=np.float32).reshape(-1, self.dims)
         wanted = sorted(set(map(int, columns)))
-        for start in sorted({column - column % LABEL_BLOCK for column in wanted}):
-            in_block = [c - start for c in wanted if start <= c < start + LABEL_BLOCK]
-            self._score_block(weights[start : start + LABEL_BLOCK], in_block, scores, start)
-
-    def _score_block(
-        self, chunk: np.ndarray, in_block: list[int], scores: np.ndarray, start: int
-    ) -> None:
-        block = np.zeros((self.dims, LABEL_BLOCK), dtype=np.float32)
-        block[:, : len(chunk)] = chunk.T
+        blocks = [
+            _Block(start, weights[start : start + LABEL_BLOCK], wanted)
+            for start in sorted({column - column % LABEL_BLOCK for column in wanted})
+        ]
         product = np.empty((ROW_CHUNK, LABEL_BLOCK), dtype=np.float32)
-        whole = in_block == list(range(len(chunk)))
-        targets = slice(start, start + len(chunk)) if whole else [start + c for c in in_block]
-        picked = slice(0, len(chunk)) if whole else in_block
-        for row, rows in self._row_chunks():
-            np.matmul(rows, block, out=product)
-            count = min(ROW_CHUNK, len(self) - row)
-            scores[row : row + count, targets] = product[:count, picked]
+        with single_threaded():
+            for row, rows in self._row_chunks():
+                count = min(ROW_CHUNK, len(self) - row)
+                for block in blocks:
+                    np.matmul(rows, block.matrix, out=product)
+                    scores[row : row + count, block.targets] = product[:count, block.picked]
 
     def _row_chunks(self) -> Iterator[tuple[int, np.ndarray]]:
         """(first row, ROW_CHUNK rows) over the library, the last chunk zero-padded to full size."""
@@ -116,3 +122,18 @@ class EmbeddingMatrix:
                 padded[: len(rows)] = rows
                 rows = padded
             yield row, rows
+
+
+class _Block:
+    """One block of LABEL_BLOCK label weights (zero-padded, dims × LABEL_BLOCK) and which of its
+    columns go where in the scores."""
+
+    def __init__(self, start: int, chunk: np.ndarray, wanted: list[int]):
+        self.matrix = np.zeros((chunk.shape[1], LABEL_BLOCK), dtype=np.float32)
+        self.matrix[:, : len(chunk)] = chunk.T
+        in_block = [c - start for c in wanted if start <= c < start + LABEL_BLOCK]
+        whole = in_block == list(range(len(chunk)))
+        self.targets: slice | list[int] = (
+            slice(start, start + len(chunk)) if whole else [start + c for c in in_block]
+        )
+        self.picked: slice | list[int] = slice(0, len(chunk)) if whole else in_block

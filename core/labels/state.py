@@ -72,6 +72,9 @@ class LabelHead:
     prototype's. The prototype is kept up to date either way."""
     fitted_on: str | None = None
     """The digest of the inputs `fitted` came from: equal inputs need no refit."""
+    revision: int = field(default=0, compare=False)
+    """Moves on whenever ModelView.rescore rewrites the label's scores, which every change of
+    its examples ends in (apply_examples): what is counted from them is counted again then."""
 
     @property
     def threshold(self) -> float:
@@ -116,6 +119,7 @@ class ModelView:
             columns = [self.heads.index(head) for head in only]
             self.matrix.rescore_columns(self.weights(), self.scores, columns)
         for head in changed:
+            head.revision += 1
             if head.fitted is not None:
                 self.scores[:, self.heads.index(head)] = head.fitted.scores(self.matrix.embeddings)
 
@@ -137,8 +141,18 @@ class ModelView:
         thresholds = np.array([h.threshold for h in self.heads], dtype=np.float64)
         decided = self.scores >= thresholds[None, :]
         for column, head in enumerate(self.heads):
-            decided[self.matrix.rows(head.ids(-1)), column] = False
-            decided[self.matrix.rows(head.ids(1)), column] = True
+            self._overrule(decided[:, column], head)
+        return decided
+
+    def decided(self, column: int) -> np.ndarray:
+        """One label's column of decisions()."""
+        head = self.heads[column]
+        return self._overrule(self.scores[:, column] >= np.float64(head.threshold), head)
+
+    def _overrule(self, decided: np.ndarray, head: LabelHead) -> np.ndarray:
+        """The user's decisions win over the score (in place)."""
+        decided[self.matrix.rows(head.ids(-1))] = False
+        decided[self.matrix.rows(head.ids(1))] = True
         return decided
 
     def probabilities(self) -> np.ndarray:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import math
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -60,14 +61,46 @@ class Adam:
             param -= (rate / correction1) * first / denominator
 
 
+class _SharedLimit:
+    """The one-thread limit of every single_threaded() section in the process, counted: the
+    limit is process-wide, so it is lifted when the last section ends, never while a section
+    on another thread (a label's scoring, whose bits depend on it) is still running. Measured
+    here: OpenBLAS ignores a raise asked from another thread than the one that lowered it, so
+    when the last section ends elsewhere the process stays on one thread (the safe side)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._inside = 0
+        self._limiter = None
+
+    def enter(self) -> None:
+        with self._lock:
+            if self._inside == 0:
+                self._limiter = _controller(len(sys.modules)).limit(limits=1)
+            self._inside += 1
+
+    def leave(self) -> None:
+        with self._lock:
+            self._inside -= 1
+            if self._inside == 0 and self._limiter is not None:
+                self._limiter.restore_original_limits()
+                self._limiter = None
+
+
+_SHARED_LIMIT = _SharedLimit()
+
+
 @contextmanager
 def single_threaded() -> Iterator[None]:
     """BLAS and OpenMP on one thread for the duration: these trainings are hundreds of small
     products, and with a second thread on a busy 2-core machine each product waits for a core
     (measured: 1.7 s on one thread vs 24 s on two for the same ProLIP refine, bench/prolip.py;
     scikit-learn's L-BFGS and k-means on a few dozen rows: 10x slower with two threads)."""
-    with _controller(len(sys.modules)).limit(limits=1):
+    _SHARED_LIMIT.enter()
+    try:
         yield
+    finally:
+        _SHARED_LIMIT.leave()
 
 
 @functools.lru_cache(maxsize=1)

@@ -211,11 +211,15 @@ def present_paths_of(store: Store, image_id: int) -> list[str]:
 
 
 def photos_at(store: Store, path: str) -> list[PhotoFile]:
-    """Present photo files at a path: the file itself, or every file below a folder."""
+    """Present photo files at a path: the file itself, or every file below a folder. The folder's
+    files are a range of the path index (from 'dir/' up to 'dir0', the byte after the
+    separator): comparing a prefix of every path scanned the whole table, 58 ms of a tag at
+    100k files."""
+    below = path.rstrip(os.sep) + os.sep
     rows = store.conn.execute(
         "SELECT path, image_id FROM files WHERE image_id IS NOT NULL AND status = 'ok' "
-        "AND (path = ? OR substr(path, 1, ?) = ?) ORDER BY path",
-        (path, len(path) + 1, path.rstrip(os.sep) + os.sep),
+        "AND (path = ? OR (path >= ? AND path < ?)) ORDER BY path",
+        (path, below, below[:-1] + chr(ord(os.sep) + 1)),
     ).fetchall()
     return [PhotoFile(p, image_id) for p, image_id in rows]
 
@@ -228,6 +232,15 @@ def file_facts(store: Store, path: str) -> FileFacts | None:
         (path,),
     ).fetchone()
     return None if row is None else FileFacts(*row)
+
+
+def write_stamp(store: Store) -> tuple:
+    """Equal on two calls only if no connection wrote to the database in between: SQLite's
+    data_version moves on another connection's commit, total_changes on this one's writes (and
+    the connection itself is part of it, for a reopened store). One PRAGMA instead of
+    files_signature's scan of every file row (10 ms at 100k, 6 times in a tag)."""
+    conn = store.conn
+    return (conn, conn.execute("PRAGMA data_version").fetchone()[0], conn.total_changes)
 
 
 def files_signature(store: Store) -> tuple:

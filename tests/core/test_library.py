@@ -226,6 +226,20 @@ def test_tagging_a_folder_tags_every_photo_below_it(small_library, tmp_path):
     assert change.changed == 8
 
 
+def test_tagging_a_folder_leaves_out_folders_whose_names_only_begin_alike(tmp_path):
+    """Folder 'a' holds a/..., not 'a0' (the byte after the separator), 'a b' or 'ab'."""
+    folder = tmp_path / "photos"
+    for index, name in enumerate(["a", "a0", "a b", "ab", "a/deeper"]):
+        write_photo(folder / name / f"p{index}.jpg", ["red"], seed=index)
+    with Library(tmp_path / "library") as library:
+        library.add_folder(folder)
+        library.scan(model="tiny-random")
+        change = library.tag("a", [folder / "a"])
+        tagged = {p.path for p in library.review("a").confirmed}
+    assert change.changed == 2
+    assert tagged == {str(folder / "a" / "p0.jpg"), str(folder / "a" / "deeper" / "p4.jpg")}
+
+
 def test_odd_file_names_are_scanned_or_reported_never_fatal(tmp_path):
     folder = tmp_path / "photos"
     write_photo(folder / "new\nline.jpg", ["red"], seed=1)

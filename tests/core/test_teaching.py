@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from phototag.core.teaching import wilson_interval
+from phototag.core.teaching import CONFIDENCE, WILSON_Z, wilson_interval
 
 
 def test_the_queue_never_returns_a_decided_photo_and_shrinks_as_photos_are_decided(
@@ -64,6 +64,17 @@ def test_a_label_from_one_photo_without_a_prompt_sits_on_the_fallback_threshold(
     assert library.label_health()[0].fallback_threshold
     library.tag("red", photo_set[1]["red"][1:2])
     assert not library.label_health()[0].fallback_threshold
+
+
+def test_wilson_interval_equals_scipys_to_the_bit():
+    from scipy.special import ndtri
+    from scipy.stats import binomtest
+
+    assert ndtri(0.5 + 0.5 * CONFIDENCE) == WILSON_Z
+    for trials in (1, 2, 3, 7, 20, 101):
+        for successes in range(trials + 1):
+            interval = binomtest(successes, trials).proportion_ci(CONFIDENCE, method="wilson")
+            assert wilson_interval(successes, trials) == (interval.low, interval.high)
 
 
 def test_wilson_interval_is_honest_about_few_reviews():

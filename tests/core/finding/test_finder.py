@@ -297,3 +297,21 @@ def test_predictions_of_an_album_are_its_photos_only(tagged):
     library.save_album("Reds", "confirmed:red")
     chosen = [p.path for p in library.predictions(album="Reds")]
     assert chosen == sorted(names(library.find("confirmed:red")))
+
+
+def test_a_label_term_holds_what_the_label_listing_holds_after_the_users_overrules(tagged):
+    """The query reads one label's decisions (ModelView.decided), the listing every label's
+    (decisions()): a suggestion the user rejects leaves both, a low-scoring photo the user
+    confirms joins both."""
+    library, _ = tagged
+    suggested = library.review("red").suggested
+    low = library.review("red").near_misses or suggested[::-1]
+    library.reject("red", [suggested[0].path])
+    library.tag("red", [low[0].path])
+    found = names(library.find("red"))
+    assert found == carrying(library, "red")
+    assert suggested[0].path not in found
+    assert low[0].path in found
+    assert names(library.find("unlabelled")) == names(library.photos()) - {
+        p for label in ("red", "blue sky") for p in carrying(library, label)
+    }

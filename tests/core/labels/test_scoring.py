@@ -67,3 +67,20 @@ def test_a_photos_scores_keep_their_bits_when_199_more_photos_are_scanned():
     before = EmbeddingMatrix(np.arange(count), embeddings[:count]).scores(weights)
     after = EmbeddingMatrix(np.arange(count + 199), embeddings).scores(weights)
     assert np.array_equal(after[:count], before)
+
+
+def test_scores_keep_their_bits_whatever_number_of_blas_threads_the_process_uses():
+    """OpenBLAS gives other bits on two threads than on one (measured here for every block
+    width): scoring runs on one, so the process's or the machine's thread count cannot matter."""
+    from threadpoolctl import threadpool_limits
+
+    rng = np.random.default_rng(5)
+    matrix = EmbeddingMatrix(
+        np.arange(2 * ROW_CHUNK), normalize_rows(rng.standard_normal((2 * ROW_CHUNK, 512)))
+    )
+    weights = normalize_rows(rng.standard_normal((LABEL_BLOCK + 3, 512)))
+    with threadpool_limits(limits=1, user_api="blas"):
+        one = matrix.scores(weights)
+    with threadpool_limits(limits=2, user_api="blas"):
+        two = matrix.scores(weights)
+    assert np.array_equal(one, two)
