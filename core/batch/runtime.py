@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
 import logging
 import os
 import secrets
@@ -144,9 +145,12 @@ def _short_temp_base() -> str:
     raise EnvironmentProblem("no temp folder short enough for Ray's sockets: set TMPDIR=/tmp")
 
 
+@functools.cache
 def _private_folder() -> Path:
     """Ray's temp folder for the runtime, inside a 0700 folder that holds its 0600 token too
-    (Ray makes its own temp folder 0777); both removed at exit.
+    (Ray makes its own temp folder 0777); both removed at exit. One per process: Ray reads the
+    token's path when it is imported, so a second runtime after ray.shutdown() with a new token
+    failed to start ("Failed to start GCS").
 
     Kept short under the system temp folder: Ray's socket paths inside it must fit in 107
     bytes. Registered before ray.init, so its removal runs after Ray's own exit handler has

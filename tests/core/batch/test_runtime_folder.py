@@ -1,5 +1,6 @@
 """Where Phototag's Ray runtime keeps its session: short enough for Ray's socket paths."""
 
+import os
 import tempfile
 
 from phototag.core.batch import runtime
@@ -17,3 +18,13 @@ def test_a_short_temp_folder_is_kept(monkeypatch):
     assert runtime._short_temp_base() == "/tmp"
     monkeypatch.setattr(tempfile, "tempdir", "/var/tmp")
     assert runtime._short_temp_base() == "/var/tmp"
+
+
+def test_a_process_keeps_one_private_folder_and_token_for_every_runtime_it_starts():
+    """Ray reads the token's path at its import: a second runtime after ray.shutdown() with a
+    new token failed to start its GCS."""
+    first = runtime._private_folder()
+    token = os.environ["RAY_AUTH_TOKEN_PATH"]
+    assert runtime._private_folder() == first
+    assert os.environ["RAY_AUTH_TOKEN_PATH"] == token
+    assert (first.parent / runtime.TOKEN_FILE).stat().st_mode & 0o777 == 0o600
