@@ -716,7 +716,7 @@ class MainWindow(QMainWindow):
         if not text:
             self.clear_search()
             return
-        if self._contents is None or self._contents.model is None:
+        if self._contents is not None and self._contents.model is None:  # None: not read yet
             self.notify("Scan some photos first: search looks through scanned photos.")
             return
         self.notify(f"Searching for “{text}”…")
