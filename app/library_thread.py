@@ -17,10 +17,11 @@ sidecar setting when the window is built, and remembering a text the model has r
 job runs such a read waits for it, so everything slow (decisions, rescoring, the grid's photos,
 a photo's details, the sidebar and the menus' contents) goes through `run` instead.
 
-Measured with bench/responsiveness.py (100k photos, 50 labels, load average 13-15 on 2 cores):
-a tag froze the window for the whole decision and refresh before (worst frame 6.5 s); now the
-GUI thread only applies the snapshot, which is PhotoModel.set_photos over the ~95k photos a
-label suggests there (median 1.1 s, the rest of applying about 10 ms).
+Measured with bench/responsiveness.py (100k photos, 50 labels, a ViT-B-32-sized model loaded,
+load average about 1): a tag froze the window for the whole decision and refresh before (worst
+frame 2.4 s); now the GUI thread only applies the snapshot (median 6 ms, at most 10 ms), and
+the worst frame, 114-137 ms, is the library thread holding the GIL while it builds per-photo
+Python objects.
 
 Closing the window calls `drain()`: every queued job still runs, so nothing the user decided
 is lost, and none is applied to the closed window.
