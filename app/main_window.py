@@ -886,10 +886,12 @@ class MainWindow(QMainWindow):
         if not self.library_thread.idle:
             return
         listed = self.progress.listed
-        self.library_thread.run(
-            lambda library: (library.take_in_new_photos(), library.coverage(listed))[1],
-            self._show_coverage,
-        )
+
+        def take_in(library: Library) -> Coverage:
+            library.take_in_new_photos()
+            return library.coverage(listed)
+
+        self.library_thread.run(take_in, self._show_coverage)
         if self.query is None:
             self.refresh_all()
 
